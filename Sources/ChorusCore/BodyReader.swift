@@ -1,0 +1,190 @@
+public import Foundation
+
+/// Reads the fields of a JSON object while collecting every validation error with its JSON pointer.
+///
+/// Call the typed accessors for each field the route accepts, then `finish()`: it throws one
+/// `Problem.validation` listing every missing, mistyped, out-of-range and unknown field.
+public final class BodyReader {
+    private let object: [String: JSONValue]
+    private let pointer: String
+    private var read: Set<String> = []
+    private let sink: ErrorSink
+
+    final class ErrorSink {
+        var errors: [Problem.FieldError] = []
+    }
+
+    /// Starts reading a request body.
+    /// - Throws: `Problem.malformedBody` when the body is not JSON.
+    public convenience init(data: Data) throws {
+        let value = data.isEmpty ? JSONValue.object([:]) : try JSONValue.parse(data)
+        self.init(value: value, pointer: "", sink: ErrorSink())
+    }
+
+    init(value: JSONValue, pointer: String, sink: ErrorSink) {
+        self.pointer = pointer
+        self.sink = sink
+        if case .object(let object) = value {
+            self.object = object
+        } else {
+            self.object = [:]
+            sink.errors.append(.init(pointer: pointer, detail: "Expected a JSON object, got \(value.typeName).", code: "type"))
+        }
+    }
+
+    /// Records an error found by the caller's own checks.
+    public func fail(_ key: String, _ detail: String, code: String = "invalid") {
+        sink.errors.append(.init(pointer: JSONPointer.appending(pointer, key), detail: detail, code: code))
+    }
+
+    private func value(_ key: String, required: Bool) -> JSONValue? {
+        read.insert(key)
+        guard let value = object[key], value != .null else {
+            if required { fail(key, "\(key) is required.", code: "required") }
+            return nil
+        }
+        return value
+    }
+
+    /// A string field, trimmed of surrounding whitespace.
+    public func string(_ key: String, required: Bool = true, minLength: Int = 1, maxLength: Int = 200) -> String? {
+        guard let value = value(key, required: required) else { return nil }
+        guard case .string(let raw) = value else {
+            fail(key, "\(key) must be a string, got \(value.typeName).", code: "type")
+            return nil
+        }
+        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.count < minLength {
+            fail(key, minLength == 1 ? "\(key) must not be empty." : "\(key) must have at least \(minLength) characters.", code: "too_short")
+            return nil
+        }
+        if text.count > maxLength {
+            fail(key, "\(key) must have at most \(maxLength) characters.", code: "too_long")
+            return nil
+        }
+        return text
+    }
+
+    /// A string field without trimming (passwords, tokens).
+    public func secret(_ key: String, required: Bool = true, minLength: Int = 1, maxLength: Int = 1024) -> String? {
+        guard let value = value(key, required: required) else { return nil }
+        guard case .string(let text) = value else {
+            fail(key, "\(key) must be a string, got \(value.typeName).", code: "type")
+            return nil
+        }
+        if text.count < minLength {
+            fail(key, "\(key) must have at least \(minLength) characters.", code: "too_short")
+            return nil
+        }
+        if text.count > maxLength {
+            fail(key, "\(key) must have at most \(maxLength) characters.", code: "too_long")
+            return nil
+        }
+        return text
+    }
+
+    /// A string field that must be one of the raw values of `T`.
+    public func choice<T: RawRepresentable & CaseIterable>(_ key: String, as type: T.Type, required: Bool = true) -> T?
+    where T.RawValue == String {
+        guard let text = string(key, required: required) else { return nil }
+        guard let parsed = T(rawValue: text) else {
+            let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
+            fail(key, "\(key) must be one of: \(allowed).", code: "enum")
+            return nil
+        }
+        return parsed
+    }
+
+    /// An email address, lower-cased.
+    public func email(_ key: String, required: Bool = true) -> String? {
+        guard let text = string(key, required: required, maxLength: 254) else { return nil }
+        guard EmailAddress.isValid(text) else {
+            fail(key, "\(key) must be an email address.", code: "format")
+            return nil
+        }
+        return text.lowercased()
+    }
+
+    /// An integer field within a range.
+    public func integer(_ key: String, required: Bool = true, range: ClosedRange<Int>) -> Int? {
+        guard let value = value(key, required: required) else { return nil }
+        guard case .number(let number) = value, number.rounded() == number, number.magnitude < 1e15 else {
+            fail(key, "\(key) must be an integer.", code: "type")
+            return nil
+        }
+        let int = Int(number)
+        guard range.contains(int) else {
+            fail(key, "\(key) must be between \(range.lowerBound) and \(range.upperBound).", code: "range")
+            return nil
+        }
+        return int
+    }
+
+    /// An RFC 3339 timestamp.
+    public func timestamp(_ key: String, required: Bool = true) -> Date? {
+        guard let text = string(key, required: required, maxLength: 64) else { return nil }
+        guard let date = Timestamp.parse(text) else {
+            fail(key, "\(key) must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z.", code: "format")
+            return nil
+        }
+        return date
+    }
+
+    /// An array of strings; each element is validated by `element`, which returns an error message or nil.
+    public func stringArray(
+        _ key: String,
+        required: Bool = true,
+        maxCount: Int = 100,
+        element: (String) -> String? = { _ in nil }
+    ) -> [String]? {
+        guard let value = value(key, required: required) else { return nil }
+        guard case .array(let items) = value else {
+            fail(key, "\(key) must be an array, got \(value.typeName).", code: "type")
+            return nil
+        }
+        if items.count > maxCount {
+            fail(key, "\(key) must have at most \(maxCount) elements.", code: "too_long")
+            return nil
+        }
+        var result: [String] = []
+        var valid = true
+        for (index, item) in items.enumerated() {
+            let itemPointer = JSONPointer.appending(JSONPointer.appending(pointer, key), String(index))
+            guard case .string(let text) = item else {
+                sink.errors.append(.init(pointer: itemPointer, detail: "Expected a string, got \(item.typeName).", code: "type"))
+                valid = false
+                continue
+            }
+            if let message = element(text) {
+                sink.errors.append(.init(pointer: itemPointer, detail: message, code: "invalid"))
+                valid = false
+                continue
+            }
+            result.append(text)
+        }
+        return valid ? result : nil
+    }
+
+    /// A nested object, read by `body`.
+    public func object<T>(_ key: String, required: Bool = true, _ body: (BodyReader) -> T?) -> T? {
+        guard let value = value(key, required: required) else { return nil }
+        let nested = BodyReader(value: value, pointer: JSONPointer.appending(pointer, key), sink: sink)
+        guard case .object = value else { return nil }
+        let result = body(nested)
+        nested.rejectUnknown()
+        return result
+    }
+
+    private func rejectUnknown() {
+        for key in object.keys.sorted() where !read.contains(key) {
+            fail(key, "\(key) is not a known field.", code: "unknown_field")
+        }
+    }
+
+    /// Ends reading.
+    /// - Throws: `Problem.validation` with every error found, unknown fields included.
+    public func finish() throws {
+        rejectUnknown()
+        if !sink.errors.isEmpty { throw Problem.validation(sink.errors) }
+    }
+}

@@ -1,0 +1,73 @@
+import ChorusCore
+import Crypto
+import Foundation
+import Hummingbird
+import SecurityHub
+import Storage
+
+/// API keys of the caller's tenant. A key is shown once; its scopes never exceed what its creator may do, at
+/// creation and at every use.
+struct APIKeyController {
+    struct Created: Codable, Sendable {
+        var apiKey: APIKeyDTO
+        /// The key itself. It is not stored and cannot be shown again.
+        var key: String
+    }
+
+    func register(on api: APIRoutes) {
+        api.add(.get, "/api/v2/api-keys", .apiKeysRead, list)
+        api.add(.post, "/api/v2/api-keys", .apiKeysWrite, create)
+        api.add(.get, "/api/v2/api-keys/{keyId}", .apiKeysRead, get)
+        api.add(.delete, "/api/v2/api-keys/{keyId}", .apiKeysWrite, revoke)
+    }
+
+    static let noKey = Problem.notFound("No API key has this id.")
+
+    @Sendable func list(_ scope: TenantScope) async throws -> Reply {
+        try .json(ListDTO(items: try await scope.tx.listAPIKeys().map { APIKeyDTO($0) }, nextCursor: nil))
+    }
+
+    @Sendable func get(_ scope: TenantScope) async throws -> Reply {
+        guard let key = try await scope.tx.apiKey(id: try scope.id("keyId", resource: "API key")) else {
+            throw Self.noKey
+        }
+        return try .json(APIKeyDTO(key))
+    }
+
+    @Sendable func create(_ scope: TenantScope) async throws -> Reply {
+        let body = try scope.reader()
+        let name = body.string("name")
+        let granted = scope.principal.permissions
+        let scopes = body.stringArray("scopes", maxCount: Permission.allCases.count) { text in
+            guard let permission = Permission(rawValue: text) else { return "\(text) is not a known permission." }
+            guard granted.contains(permission) else {
+                return "\(text) exceeds your own permissions; a key can never do more than its creator."
+            }
+            return nil
+        }
+        if let scopes, scopes.isEmpty { body.fail("scopes", "scopes must name at least one permission.", code: "too_short") }
+        let expiresAt = body.timestamp("expiresAt", required: false)
+        if let expiresAt, expiresAt <= Date() { body.fail("expiresAt", "expiresAt must be in the future.", code: "range") }
+        try body.finish()
+        guard let name, let scopes else { throw Problem.internal() }
+
+        let secret = APIKeySecret.generate()
+        let record = try await scope.tx.insertAPIKey(
+            id: UUID(),
+            prefix: secret.prefix,
+            hash: secret.hash(pepper: scope.services.configuration.apiKeyPepper),
+            name: name,
+            scopes: Array(Set(scopes)).sorted(),
+            createdBy: scope.principal.memberID,
+            expiresAt: expiresAt
+        )
+        return try .json(Created(apiKey: APIKeyDTO(record), key: secret.value), status: .created)
+    }
+
+    @Sendable func revoke(_ scope: TenantScope) async throws -> Reply {
+        guard try await scope.tx.revokeAPIKey(id: try scope.id("keyId", resource: "API key")) != nil else {
+            throw Self.noKey
+        }
+        return .noContent
+    }
+}

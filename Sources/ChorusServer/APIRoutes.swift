@@ -1,0 +1,133 @@
+import ChorusCore
+import Crypto
+import Foundation
+import NIOFoundationCompat
+import HTTPTypes
+import Hummingbird
+import SecurityHub
+import Storage
+
+/// Registers routes together with who may call them. Routes are only added through here, so every route states
+/// its access, the catalog lists them all, and the access check always runs before the handler.
+final class APIRoutes {
+    let router: Router<ChorusRequestContext>
+    let services: AppServices
+    private(set) var catalog: [RouteEntry] = []
+
+    init(router: Router<ChorusRequestContext>, services: AppServices) {
+        self.router = router
+        self.services = services
+    }
+
+    /// Adds an anonymous or operator route.
+    func add(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        _ access: Access,
+        _ handler: @escaping @Sendable (Scope) async throws -> Reply
+    ) {
+        precondition(access == .anonymous || access == .operator, "tenant routes take a TenantScope handler")
+        record(method, path, access)
+        let services = self.services
+        let authenticator = Authenticator(services: services)
+        router.on(RouterPath(Self.hummingbirdPath(path)), method: method) { request, context -> Response in
+            if access == .operator, !authenticator.isOperator(request) {
+                throw Problem.unauthenticated("The operator token is required.")
+            }
+            let body = try await Self.collectBody(request, context: context)
+            return try await handler(Scope(request: request, context: context, body: body, services: services)).response
+        }
+    }
+
+    /// Adds a tenant route that requires `permission`.
+    func add(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        _ permission: Permission,
+        _ handler: @escaping @Sendable (TenantScope) async throws -> Reply
+    ) {
+        record(method, path, .tenant(permission))
+        let services = self.services
+        let authenticator = Authenticator(services: services)
+        router.on(RouterPath(Self.hummingbirdPath(path)), method: method) { request, context -> Response in
+            let credential = try await authenticator.credential(for: request)
+            // Cheap refusal before any I/O when the token's own role could never allow the route.
+            if case .member(let claims, _, _) = credential, let role = Role(rawValue: claims.role),
+                !role.permissions.contains(permission)
+            {
+                throw Problem.forbidden("This action needs the \(permission.rawValue) permission.")
+            }
+            let body = try await Self.collectBody(request, context: context)
+            let scope = Scope(request: request, context: context, body: body, services: services)
+            let entryPrincipal: TenantEntry.Principal =
+                switch credential {
+                case .member(_, let memberID, _): .member(memberID)
+                case .apiKey(_, let keyID, _): .apiKey(keyID)
+                }
+            let reply = try await services.database.withTenant(credential.tenantID, principal: entryPrincipal) { tx in
+                let principal = try Self.verify(credential, entry: tx.entry, pepper: services.configuration.apiKeyPepper)
+                guard principal.can(permission) else {
+                    throw Problem.forbidden("This action needs the \(permission.rawValue) permission.")
+                }
+                if case .apiKey(_, let keyID, _) = credential,
+                    (tx.entry.apiKeyLastUsed ?? .distantPast) < Date().addingTimeInterval(-60)
+                {
+                    try await tx.touchAPIKey(id: keyID)
+                }
+                return try await handler(TenantScope(scope: scope, principal: principal, tx: tx))
+            }
+            return reply.response
+        }
+    }
+
+    /// Confirms the credential against what the tenant transaction read on entry, and returns the principal with
+    /// the permissions it has now.
+    static func verify(_ credential: Authenticator.Credential, entry: TenantEntry, pepper: SymmetricKey) throws
+        -> Principal
+    {
+        guard entry.tenantStatus == "active" else {
+            throw Problem(code: "tenant-suspended", title: "Tenant suspended", status: 403,
+                          detail: "This tenant is suspended. Contact the platform operator.")
+        }
+        switch credential {
+        case .member(_, let memberID, let tenantID):
+            guard entry.memberRole != nil else {
+                throw Problem.unauthenticated("The member of this access token is no longer active.")
+            }
+            let permissions = Principal.effectivePermissions(role: entry.memberRole, apiKeyScopes: nil, isAPIKey: false)
+            return Principal(tenantID: tenantID, kind: .member(memberID), permissions: permissions)
+        case .apiKey(let secret, let keyID, let tenantID):
+            guard let hash = entry.apiKeyHash, secret.matches(hash, pepper: pepper) else {
+                throw Problem.unauthenticated("The API key is not valid, has expired or was revoked.")
+            }
+            guard let creator = entry.memberID, entry.memberRole != nil else {
+                throw Problem.unauthenticated("The member who created this API key is no longer active.")
+            }
+            let permissions = Principal.effectivePermissions(
+                role: entry.memberRole,
+                apiKeyScopes: entry.apiKeyScopes,
+                isAPIKey: true
+            )
+            return Principal(tenantID: tenantID, kind: .apiKey(id: keyID, createdBy: creator), permissions: permissions)
+        }
+    }
+
+    private func record(_ method: HTTPRequest.Method, _ path: String, _ access: Access) {
+        catalog.append(RouteEntry(method: method.rawValue, path: path, access: access))
+    }
+
+    /// `/members/{memberId}` → `/members/:memberId`.
+    static func hummingbirdPath(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            segment.hasPrefix("{") && segment.hasSuffix("}") ? ":" + segment.dropFirst().dropLast() : String(segment)
+        }.joined(separator: "/")
+    }
+
+    /// Reads the whole body up to the configured limit.
+    static func collectBody(_ request: Request, context: ChorusRequestContext) async throws -> Data {
+        guard request.method == .post || request.method == .patch || request.method == .put else { return Data() }
+        var request = request
+        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        return Data(buffer: buffer)
+    }
+}

@@ -1,0 +1,80 @@
+import ChorusCore
+import Foundation
+public import Hummingbird
+import Hiredis
+public import Logging
+public import Prometheus
+import SecurityHub
+import ServiceLifecycle
+import Storage
+
+/// Builds the Chorus HTTP application: routes, middleware and the services it runs (the PostgreSQL pool, the
+/// Redis client). Run it with `runService()`, which stops gracefully on SIGTERM and SIGINT.
+/// - Parameters:
+///   - configuration: where everything is and the secrets.
+///   - registry: where metrics are collected; `/metrics` serves it.
+///   - logger: the application logger.
+/// - Throws: when the signing keys are not usable.
+public func buildApplication(
+    configuration: ServerConfiguration,
+    registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    logger: Logger
+) async throws -> some ApplicationProtocol {
+    let services = try await AppServices(configuration: configuration, logger: logger)
+    let (router, _) = buildRouter(services: services, registry: registry)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "chorus"),
+        services: [services.database.client, RedisLifecycle(redis: services.redis)],
+        logger: logger
+    )
+}
+
+extension AppServices {
+    init(configuration: ServerConfiguration, logger: Logger) async throws {
+        self.configuration = configuration
+        self.database = Database(
+            url: configuration.database,
+            maximumConnections: configuration.databaseMaxConnections,
+            logger: logger
+        )
+        self.redis = RedisClient(configuration: configuration.redis)
+        self.tokens = try await TokenService(
+            keys: configuration.signingKeys,
+            signingKeyID: configuration.signingKeyID,
+            issuer: configuration.issuer,
+            audience: configuration.audience,
+            lifetime: configuration.accessTokenLifetime
+        )
+        self.passwords = PasswordHasher(cost: configuration.bcryptCost)
+    }
+}
+
+/// Every route, with the middleware in front of them.
+/// - Returns: the router and the catalog of routes with their access.
+func buildRouter(
+    services: AppServices,
+    registry: PrometheusCollectorRegistry
+) -> (Router<ChorusRequestContext>, [RouteEntry]) {
+    let router = Router(context: ChorusRequestContext.self)
+    router.add(middleware: ProblemMiddleware(maxBodyBytes: services.configuration.maxBodyBytes))
+    router.add(middleware: MetricsMiddleware())
+    let api = APIRoutes(router: router, services: services)
+    HealthController(registry: registry).register(on: api)
+    AuthController().register(on: api)
+    OperatorController().register(on: api)
+    TenantController().register(on: api)
+    MemberController().register(on: api)
+    APIKeyController().register(on: api)
+    return (router, api.catalog)
+}
+
+/// Closes Redis connections when the application shuts down.
+struct RedisLifecycle: Service {
+    let redis: RedisClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await redis.shutdown()
+    }
+}

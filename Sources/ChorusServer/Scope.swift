@@ -1,0 +1,44 @@
+import ChorusCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SecurityHub
+import Storage
+
+/// What a route handler works with: the request, its body, the services, and — for tenant routes — the
+/// verified principal and the open tenant transaction.
+struct Scope: Sendable {
+    let request: Request
+    let context: ChorusRequestContext
+    let body: Data
+    let services: AppServices
+
+    /// The body as a validating reader.
+    func reader() throws -> BodyReader { try BodyReader(data: body) }
+
+    /// A path parameter that must be a UUID; a malformed one is a 404 for `resource`.
+    func id(_ name: String, resource: String) throws -> UUID {
+        guard let text = context.parameters.get(name), let id = UUID(uuidString: text) else {
+            throw Problem.notFound("No \(resource) has this id.")
+        }
+        return id
+    }
+
+    /// A query parameter.
+    func query(_ name: String) -> String? { request.uri.queryParameters.get(name) }
+}
+
+/// A tenant route's scope: the caller's principal, narrowed to what their credential grants now, inside a
+/// transaction confined to their tenant.
+struct TenantScope: Sendable {
+    let scope: Scope
+    let principal: Principal
+    let tx: TenantTransaction
+
+    var services: AppServices { scope.services }
+    func reader() throws -> BodyReader { try scope.reader() }
+    func id(_ name: String, resource: String) throws -> UUID { try scope.id(name, resource: resource) }
+
+    /// The caller's role, for rules that compare roles.
+    var role: Role? { tx.entry.memberRole.flatMap(Role.init(rawValue:)) }
+}

@@ -1,0 +1,109 @@
+import CHiredis
+import Glibc
+
+/// One hiredis connection.
+///
+/// `@unchecked Sendable` because it is handed between threads of the client's thread pool, but the client's
+/// pool gives each connection to one caller at a time, so the C handle is never used concurrently.
+final class RedisConnection: @unchecked Sendable {
+    private let context: UnsafeMutablePointer<redisContext>
+    private(set) var broken = false
+
+    /// Connects, authenticates and selects the database. Blocking: call from the thread pool only.
+    init(configuration: RedisConfiguration) throws {
+        let timeout = timeval(
+            tv_sec: configuration.timeoutMilliseconds / 1000,
+            tv_usec: (configuration.timeoutMilliseconds % 1000) * 1000
+        )
+        guard let context = redisConnectWithTimeout(configuration.host, Int32(configuration.port), timeout) else {
+            throw RedisError(.connection, "out of memory allocating a connection")
+        }
+        if context.pointee.err != 0 {
+            let message = Self.errorString(context)
+            redisFree(context)
+            throw RedisError(.connection, message)
+        }
+        redisSetTimeout(context, timeout)
+        self.context = context
+        if let password = configuration.password {
+            if case .error(let message) = try command(["AUTH", password]) { throw RedisError(.reply, message) }
+        }
+        if configuration.database != 0 {
+            if case .error(let message) = try command(["SELECT", String(configuration.database)]) {
+                throw RedisError(.reply, message)
+            }
+        }
+    }
+
+    deinit {
+        redisFree(context)
+    }
+
+    private static func errorString(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            let end = bytes.firstIndex(of: 0) ?? bytes.count
+            return String(decoding: bytes[..<end], as: UTF8.self)
+        }
+    }
+
+    /// Sends one command and waits for its reply. Blocking: call from the thread pool only.
+    /// An error reply is returned as `.error`; a broken connection throws and marks the connection broken.
+    func command(_ arguments: [[UInt8]]) throws -> RedisValue {
+        var pointers: [UnsafePointer<CChar>?] = []
+        var lengths: [Int] = []
+        var buffers: [UnsafeMutableBufferPointer<CChar>] = []
+        defer { buffers.forEach { $0.deallocate() } }
+        for argument in arguments {
+            let buffer = UnsafeMutableBufferPointer<CChar>.allocate(capacity: max(argument.count, 1))
+            argument.withUnsafeBytes { raw in
+                for (index, byte) in raw.enumerated() { buffer[index] = CChar(bitPattern: byte) }
+            }
+            buffers.append(buffer)
+            pointers.append(UnsafePointer(buffer.baseAddress))
+            lengths.append(argument.count)
+        }
+        let raw = pointers.withUnsafeMutableBufferPointer { argv in
+            lengths.withUnsafeBufferPointer { argvlen in
+                redisCommandArgv(context, Int32(arguments.count), argv.baseAddress, argvlen.baseAddress)
+            }
+        }
+        guard let raw else {
+            broken = true
+            throw RedisError(.connection, Self.errorString(context))
+        }
+        defer { freeReplyObject(raw) }
+        return Self.value(raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    func command(_ arguments: [String]) throws -> RedisValue {
+        try command(arguments.map { Array($0.utf8) })
+    }
+
+    private static func value(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
+        let reply = reply.pointee
+        switch reply.type {
+        case REDIS_REPLY_INTEGER:
+            return .integer(Int64(reply.integer))
+        case REDIS_REPLY_STRING, REDIS_REPLY_STATUS, REDIS_REPLY_ERROR:
+            let bytes: [UInt8] =
+                reply.str.map { pointer in
+                    Array(UnsafeRawBufferPointer(start: pointer, count: Int(reply.len)))
+                } ?? []
+            switch reply.type {
+            case REDIS_REPLY_STRING: return .string(bytes)
+            case REDIS_REPLY_STATUS: return .status(String(decoding: bytes, as: UTF8.self))
+            default: return .error(String(decoding: bytes, as: UTF8.self))
+            }
+        case REDIS_REPLY_ARRAY:
+            var items: [RedisValue] = []
+            items.reserveCapacity(Int(reply.elements))
+            for index in 0..<Int(reply.elements) {
+                if let element = reply.element[index] { items.append(value(element)) } else { items.append(.null) }
+            }
+            return .array(items)
+        default:
+            return .null
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+public import Crypto
+
+/// An API key: `chk_` + a 12-character visible prefix + `_` + 256 random bits.
+///
+/// The prefix finds the key (and its tenant) before anything else is known; the stored hash is an HMAC-SHA256
+/// keyed by a server-side pepper, so a leaked database alone cannot be used to test guesses.
+public struct APIKeySecret: Sendable, Equatable {
+    /// The visible prefix, safe to show and log, for example `chk_4zq7m2xk9p3d`.
+    public let prefix: String
+    /// The whole key, shown once at creation.
+    public let value: String
+
+    private static let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
+
+    /// Makes a new random key.
+    public static func generate() -> APIKeySecret {
+        var generator = SystemRandomNumberGenerator()
+        let visible = String((0..<12).map { _ in alphabet.randomElement(using: &generator)! })
+        let prefix = "chk_" + visible
+        return APIKeySecret(prefix: prefix, value: prefix + "_" + Base64URL.random(bytes: 32))
+    }
+
+    /// Reads a key; nil when the text is not shaped like one.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "chk", parts[1].count == 12,
+            parts[1].allSatisfy({ Self.alphabet.contains($0) }), parts[2].count == 43, Base64URL.decode(parts[2]) != nil
+        else { return nil }
+        self.init(prefix: "chk_" + parts[1], value: text)
+    }
+
+    private init(prefix: String, value: String) {
+        self.prefix = prefix
+        self.value = value
+    }
+
+    /// The hex HMAC-SHA256 of the key under `pepper`.
+    public func hash(pepper: SymmetricKey) -> String {
+        HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: pepper).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Compares a stored hash with this key's hash in constant time.
+    public func matches(_ storedHash: String, pepper: SymmetricKey) -> Bool {
+        let computed = Array(hash(pepper: pepper).utf8)
+        let stored = Array(storedHash.utf8)
+        guard computed.count == stored.count else { return false }
+        var difference: UInt8 = 0
+        for index in computed.indices { difference |= computed[index] ^ stored[index] }
+        return difference == 0
+    }
+}

@@ -1,0 +1,28 @@
+/// A member's role within a tenant. Permission checks sit above row-level security: RLS keeps tenants apart,
+/// roles decide what a member may do inside their own tenant.
+public enum Role: String, Sendable, CaseIterable, Codable {
+    case owner
+    case admin
+    case editor
+    case agent
+    case viewer
+
+    /// What the role may do.
+    public var permissions: Set<Permission> {
+        switch self {
+        case .owner:
+            return Set(Permission.allCases)
+        case .admin:
+            return Set(Permission.allCases).subtracting([.membersOwners])
+        case .editor:
+            return [
+                .tenantRead, .membersRead, .flowsRead, .flowsWrite, .channelsRead, .conversationsRead,
+                .analyticsRead, .modelsRead, .modelsUse, .integrationsRead,
+            ]
+        case .agent:
+            return [.tenantRead, .membersRead, .conversationsRead, .conversationsWrite, .flowsRead, .channelsRead]
+        case .viewer:
+            return [.tenantRead, .membersRead, .flowsRead, .channelsRead, .conversationsRead, .analyticsRead]
+        }
+    }
+}

@@ -1,0 +1,91 @@
+public import Foundation
+import PostgresNIO
+
+/// An API key row, without its hash.
+public struct APIKeyRecord: Sendable, Equatable {
+    /// Its id.
+    public var id: UUID
+    /// The visible prefix, for example `chk_4ZQ7M2XK9P3D`.
+    public var prefix: String
+    /// A name its creator chose.
+    public var name: String
+    /// The permissions it may use.
+    public var scopes: [String]
+    /// The member who created it.
+    public var createdBy: UUID
+    /// When it was created.
+    public var createdAt: Date
+    /// When it stops working, if ever.
+    public var expiresAt: Date?
+    /// When it was last used (written at most once a minute).
+    public var lastUsedAt: Date?
+    /// When it was revoked.
+    public var revokedAt: Date?
+
+    typealias Columns = (UUID, String, String, [String], UUID, Date, Date?, Date?, Date?)
+
+    init(_ row: Columns) {
+        (id, prefix, name, scopes, createdBy, createdAt, expiresAt, lastUsedAt, revokedAt) = row
+    }
+}
+
+extension TenantTransaction {
+    private static let apiKeyColumns =
+        "key_id, prefix, name, scopes, created_by, created_at, expires_at, last_used_at, revoked_at"
+
+    private func apiKeys(_ query: PostgresQuery) async throws -> [APIKeyRecord] {
+        var result: [APIKeyRecord] = []
+        for try await row in try await self.query(query).decode(APIKeyRecord.Columns.self) {
+            result.append(APIKeyRecord(row))
+        }
+        return result
+    }
+
+    /// Stores a new key.
+    public func insertAPIKey(
+        id: UUID,
+        prefix: String,
+        hash: String,
+        name: String,
+        scopes: [String],
+        createdBy: UUID,
+        expiresAt: Date?
+    ) async throws -> APIKeyRecord {
+        try await execute(
+            """
+            INSERT INTO api_keys (tenant_id, key_id, prefix, key_hash, name, scopes, created_by, expires_at)
+            VALUES (\(tenantID), \(id), \(prefix), \(hash), \(name), \(scopes), \(createdBy), \(expiresAt))
+            """,
+            conflict: "the key prefix collided; try again"
+        )
+        guard let key = try await apiKey(id: id) else { throw StorageError(.tenantNotFound, "key vanished") }
+        return key
+    }
+
+    /// Every key, newest first.
+    public func listAPIKeys() async throws -> [APIKeyRecord] {
+        try await apiKeys("SELECT \(unescaped: Self.apiKeyColumns) FROM api_keys ORDER BY created_at DESC, key_id")
+    }
+
+    /// One key by id.
+    public func apiKey(id: UUID) async throws -> APIKeyRecord? {
+        try await apiKeys("SELECT \(unescaped: Self.apiKeyColumns) FROM api_keys WHERE key_id = \(id)").first
+    }
+
+    /// Revokes a key; revoking twice keeps the first time.
+    public func revokeAPIKey(id: UUID) async throws -> APIKeyRecord? {
+        try await apiKeys(
+            """
+            UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE key_id = \(id)
+            RETURNING \(unescaped: Self.apiKeyColumns)
+            """
+        ).first
+    }
+}
+
+extension TenantTransaction {
+    /// Records that a key was used now.
+    public func touchAPIKey(id: UUID) async throws {
+        try await query("UPDATE api_keys SET last_used_at = now() WHERE key_id = \(id)").collect()
+    }
+}

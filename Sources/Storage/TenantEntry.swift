@@ -1,0 +1,79 @@
+public import Foundation
+import Logging
+import PostgresNIO
+
+/// What a credential still grants when a tenant transaction starts, read in the same round trip that sets the
+/// tenant.
+public struct TenantEntry: Sendable {
+    /// Whose current state to read on entry.
+    public enum Principal: Sendable {
+        /// Nobody's (operator actions, token refresh before the member is known).
+        case none
+        /// A member's role.
+        case member(UUID)
+        /// An API key's scopes and hash, and its creator's role.
+        case apiKey(UUID)
+    }
+
+    /// `active` or `suspended`.
+    public var tenantStatus: String
+    /// The member (for an API key, its creator) when active.
+    public var memberID: UUID?
+    /// The member's current role, nil when the member is gone or not active.
+    public var memberRole: String?
+    /// The API key's scopes, nil when the key is revoked, expired or gone.
+    public var apiKeyScopes: [String]?
+    /// The API key's stored hash, to verify the presented secret against.
+    public var apiKeyHash: String?
+    /// When the API key was last recorded as used.
+    public var apiKeyLastUsed: Date?
+
+    static func enter(
+        _ tenantID: UUID,
+        principal: Principal,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> TenantEntry {
+        let member: UUID?
+        let key: UUID?
+        switch principal {
+        case .none: (member, key) = (nil, nil)
+        case .member(let id): (member, key) = (id, nil)
+        case .apiKey(let id): (member, key) = (nil, id)
+        }
+        let rows = try await connection.query(
+            """
+            SELECT tenant_status, member_id, member_role, api_key_scopes, api_key_hash, api_key_last_used
+              FROM enter_tenant(\(tenantID), \(member), \(key))
+            """,
+            logger: logger
+        )
+        for try await row in rows.decode((String, UUID?, String?, [String]?, String?, Date?).self) {
+            return TenantEntry(
+                tenantStatus: row.0,
+                memberID: row.1,
+                memberRole: row.2,
+                apiKeyScopes: row.3,
+                apiKeyHash: row.4,
+                apiKeyLastUsed: row.5
+            )
+        }
+        throw StorageError(.tenantNotFound, "tenant \(tenantID) does not exist")
+    }
+
+    init(
+        tenantStatus: String,
+        memberID: UUID? = nil,
+        memberRole: String? = nil,
+        apiKeyScopes: [String]? = nil,
+        apiKeyHash: String? = nil,
+        apiKeyLastUsed: Date? = nil
+    ) {
+        self.tenantStatus = tenantStatus
+        self.memberID = memberID
+        self.memberRole = memberRole
+        self.apiKeyScopes = apiKeyScopes
+        self.apiKeyHash = apiKeyHash
+        self.apiKeyLastUsed = apiKeyLastUsed
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import ChorusCore
+import ChorusServer
+import Configuration
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+
+/// `chorus serve`: runs the HTTP API until SIGTERM or SIGINT, then drains and stops.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the HTTP API (configured by CHORUS_* variables).")
+
+    @Option(help: "Log format: json or text.")
+    var logFormat: String = "json"
+
+    func run() async throws {
+        let reader = ConfigReader(providers: [EnvironmentVariablesProvider()])
+        let configuration = try ServerConfiguration(reader: reader)
+        let json = logFormat == "json"
+        LoggingSystem.bootstrap { label -> any LogHandler in
+            if json { return JSONLogHandler(label: label, level: configuration.logLevel) }
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = configuration.logLevel
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "chorus")
+        let app = try await buildApplication(configuration: configuration, registry: registry, logger: logger)
+        try await app.runService()
+    }
+}

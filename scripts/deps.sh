@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Chorus needs when they are missing. Idempotent; needs root (or sudo).
+set -euo pipefail
+
+packages=(postgresql postgresql-contrib redis-server libhiredis-dev pkg-config)
+[ "${1:-}" = "--bench" ] && packages+=(wrk)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ! command -v swift >/dev/null 2>&1; then
+    echo "deps: the Swift toolchain (6.1 or newer) must be on PATH" >&2
+    exit 1
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The package may start system-wide services; Chorus runs its own private instances instead.
+$sudo service redis-server stop >/dev/null 2>&1 || true
+$sudo service postgresql stop >/dev/null 2>&1 || true

@@ -118,6 +118,7 @@ let package = Package(
                 "Storage",
                 "Hiredis",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -50,13 +50,9 @@ final class APIRoutes {
         let services = self.services
         let authenticator = Authenticator(services: services)
         router.on(RouterPath(Self.hummingbirdPath(path)), method: method) { request, context -> Response in
+            // The token's role claim is not trusted for permissions: the member's current role is read on entry,
+            // so promotions, demotions and removals take effect on the next request.
             let credential = try await authenticator.credential(for: request)
-            // Cheap refusal before any I/O when the token's own role could never allow the route.
-            if case .member(let claims, _, _) = credential, let role = Role(rawValue: claims.role),
-                !role.permissions.contains(permission)
-            {
-                throw Problem.forbidden("This action needs the \(permission.rawValue) permission.")
-            }
             let body = try await Self.collectBody(request, context: context)
             let scope = Scope(request: request, context: context, body: body, services: services)
             let entryPrincipal: TenantEntry.Principal =

@@ -83,9 +83,6 @@ struct ProblemMiddleware: RouterMiddleware {
             switch error.status {
             case .contentTooLarge: return .payloadTooLarge(limit: maxBodyBytes)
             case .notFound: return .notFound("No route matches this path.")
-            case .methodNotAllowed:
-                return Problem(code: "method-not-allowed", title: "Method not allowed", status: 405,
-                               detail: "This path does not accept this method.")
             case .badRequest: return .malformedBody(error.body ?? "The request could not be read.")
             default:
                 return Problem(code: "http-\(error.status.code)", title: error.status.reasonPhrase,

@@ -5,7 +5,7 @@ import PostgresNIO
 public struct APIKeyRecord: Sendable, Equatable {
     /// Its id.
     public var id: UUID
-    /// The visible prefix, for example `chk_4ZQ7M2XK9P3D`.
+    /// The visible prefix, for example `chk_4zq7m2xk9p3d`.
     public var prefix: String
     /// A name its creator chose.
     public var name: String

@@ -64,11 +64,4 @@ extension TenantTransaction {
             "UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE family_id = \(familyID)"
         ).collect()
     }
-
-    /// Revokes every token of a member (role change, removal, password change).
-    public func revokeRefreshTokens(memberID: UUID) async throws {
-        try await query(
-            "UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE member_id = \(memberID)"
-        ).collect()
-    }
 }

@@ -1,0 +1,54 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Testing
+
+@Suite struct ServingTests {
+    @Test func errorsAreProblemDocumentsWithRequestIDs() async throws {
+        try await Harness.withAPI { api in
+            let notFound = try await api.call(.get, "/api/v2/does-not-exist")
+            #expect(notFound.status == 404)
+            #expect(notFound.headers[.contentType] == "application/problem+json")
+            #expect(notFound.string("requestId") == notFound.headers[.init("X-Request-Id")!])
+
+            let echoed = try await api.call(.get, "/healthz", headers: [.init("X-Request-Id")!: "abc-123"])
+            #expect(echoed.headers[.init("X-Request-Id")!] == "abc-123")
+            let unsafe = try await api.call(.get, "/healthz", headers: [.init("X-Request-Id")!: "<script>"])
+            #expect(unsafe.headers[.init("X-Request-Id")!] != "<script>")
+
+            let malformed = try await api.call(.post, "/api/v2/auth/login", raw: "{not json")
+            #expect(malformed.status == 400)
+            #expect(malformed.problemCode == "malformed-body")
+
+            let invalid = try await api.call(.post, "/api/v2/auth/login", json: ["tenant": 5, "email": "nope"])
+            #expect(invalid.status == 422)
+            #expect(invalid.pointers == ["/tenant", "/email", "/password"])
+
+            let tooLarge = try await api.call(.post, "/api/v2/auth/login",
+                                              raw: "{\"tenant\":\"" + String(repeating: "a", count: 70 * 1024) + "\"}")
+            #expect(tooLarge.status == 413)
+            #expect(tooLarge.problemCode == "payload-too-large")
+        }
+    }
+
+    @Test func healthReadinessAndMetrics() async throws {
+        try await Harness.withAPI { api in
+            #expect(try await api.call(.get, "/healthz").status == 200)
+            let ready = try await api.call(.get, "/readyz")
+            #expect(ready.status == 200)
+            #expect(ready.json["checks"] as? [String: String] == ["postgres": "ok", "redis": "ok"])
+            let metrics = try await api.call(.get, "/metrics")
+            #expect(metrics.status == 200)
+            #expect(metrics.headers[.contentType]?.hasPrefix("text/plain") == true)
+        }
+    }
+
+    @Test func readinessFailsWhenRedisIsDown() async throws {
+        try await Harness.withAPI(try Harness.configuration(redisPort: 1)) { api in
+            let ready = try await api.call(.get, "/readyz")
+            #expect(ready.status == 503)
+            #expect((ready.json["checks"] as? [String: String])?["redis"] == "unreachable")
+            #expect(try await api.call(.get, "/healthz").status == 200)
+        }
+    }
+}

@@ -82,8 +82,7 @@ final class APIRoutes {
         -> Principal
     {
         guard entry.tenantStatus == "active" else {
-            throw Problem(code: "tenant-suspended", title: "Tenant suspended", status: 403,
-                          detail: "This tenant is suspended. Contact the platform operator.")
+            throw Problem.tenantSuspended
         }
         switch credential {
         case .member(_, let memberID, let tenantID):

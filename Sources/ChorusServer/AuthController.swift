@@ -42,8 +42,7 @@ struct AuthController {
             let member = found.credentials?.member, let role = Role(rawValue: member.role)
         else { throw Self.badCredentials }
         guard found.status == "active" else {
-            throw Problem(code: "tenant-suspended", title: "Tenant suspended", status: 403,
-                          detail: "This tenant is suspended. Contact the platform operator.")
+            throw Problem.tenantSuspended
         }
         let tokens = try await services.database.withTenant(tenantID) { tx in
             try await tx.recordLogin(memberID: member.id)
@@ -152,8 +151,7 @@ struct AuthController {
                 throw Problem.validation([.init(pointer: "/password", detail: "password \(message)", code: "weak_password")])
             }
             guard invited.status == "active" else {
-                throw Problem(code: "tenant-suspended", title: "Tenant suspended", status: 403,
-                              detail: "This tenant is suspended. Contact the platform operator.")
+                throw Problem.tenantSuspended
             }
             let hash = try await services.passwords.hash(password)
             let tokens = try await services.database.withTenant(token.tenantID) { tx -> TokensDTO? in

@@ -5,6 +5,14 @@ import HTTPTypes
 import Hummingbird
 
 extension Problem {
+    /// The tenant exists but the operator has suspended it.
+    static let tenantSuspended = Problem(
+        code: "tenant-suspended",
+        title: "Tenant suspended",
+        status: 403,
+        detail: "This tenant is suspended. Contact the platform operator."
+    )
+
     /// The problem as an `application/problem+json` response.
     func response(requestID: String) -> Response {
         var problem = self

@@ -1,5 +1,6 @@
 public import Foundation
 import JWTKit
+import Synchronization
 
 /// Issues and verifies access tokens: short-lived ES256 JWTs with a `kid`, an issuer and an audience.
 ///
@@ -24,6 +25,7 @@ public struct TokenService: Sendable {
     private let signingKeyID: String
     private let keys: [String: SigningKey]
     private let collection: JWTKeyCollection
+    private let verified = VerifiedTokens()
 
     /// Creates the service.
     /// - Parameters:
@@ -82,6 +84,12 @@ public struct TokenService: Sendable {
     /// - Returns: the claims of a valid token.
     /// - Throws: `Rejection` for anything else.
     public func verify(_ token: String, now: Date = Date()) async throws -> AccessClaims {
+        // A token whose signature and claims were already checked is the same token byte for byte; only its
+        // expiry can change its verdict.
+        if let claims = verified.claims(for: token) {
+            guard claims.exp.value > now else { throw Rejection(reason: "expired") }
+            return claims
+        }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerData = Base64URL.decode(parts[0]),
             let header = try? JSONDecoder().decode([String: JSONScalar].self, from: headerData)
@@ -104,12 +112,31 @@ public struct TokenService: Sendable {
         guard UUID(uuidString: claims.sub.value) != nil, UUID(uuidString: claims.tid) != nil else {
             throw Rejection(reason: "malformed subject or tenant")
         }
+        verified.remember(token, claims)
         return claims
     }
 
     /// The public keys as a JSON Web Key Set.
     public var jwks: [String: [[String: String]]] {
         ["keys": keys.values.sorted { $0.id < $1.id }.map(\.jwk)]
+    }
+}
+
+/// Access tokens already verified, so a client's repeated calls skip the signature check. Bounded: when full it
+/// starts over, which costs only re-verification.
+final class VerifiedTokens: Sendable {
+    static let capacity = 10_000
+    private let tokens = Mutex<[String: AccessClaims]>([:])
+
+    func claims(for token: String) -> AccessClaims? {
+        tokens.withLock { $0[token] }
+    }
+
+    func remember(_ token: String, _ claims: AccessClaims) {
+        tokens.withLock { tokens in
+            if tokens.count >= Self.capacity { tokens.removeAll(keepingCapacity: true) }
+            tokens[token] = claims
+        }
     }
 }
 

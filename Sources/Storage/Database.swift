@@ -14,14 +14,24 @@ public struct Database: Sendable {
 
     /// Creates a pool for `url`, logging in as the application role.
     public init(url: DatabaseURL, maximumConnections: Int = 20, logger: Logger) {
-        var configuration = PostgresClient.Configuration(
-            host: url.host,
-            port: url.port,
-            username: url.username,
-            password: url.password,
-            database: url.database,
-            tls: .disable
-        )
+        var configuration =
+            if let socket = url.socketPath {
+                PostgresClient.Configuration(
+                    unixSocketPath: socket,
+                    username: url.username,
+                    password: url.password,
+                    database: url.database
+                )
+            } else {
+                PostgresClient.Configuration(
+                    host: url.host,
+                    port: url.port,
+                    username: url.username,
+                    password: url.password,
+                    database: url.database,
+                    tls: .disable
+                )
+            }
         configuration.options.maximumConnections = maximumConnections
         configuration.options.minimumConnections = min(2, maximumConnections)
         configuration.options.additionalStartupParameters = [("search_path", "chorus"), ("application_name", "chorus")]
@@ -81,7 +91,7 @@ public struct Database: Sendable {
         _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
         try await client.withConnection { connection in
-            try await connection.query("BEGIN", logger: logger).collect()
+            try await connection.execute(Statements.Begin(), logger: logger)
             let result: Result
             do {
                 result = try await body(connection)
@@ -91,7 +101,7 @@ public struct Database: Sendable {
                 try? await connection.query("ROLLBACK", logger: logger).collect()
                 throw error
             }
-            try await connection.query("COMMIT", logger: logger).collect()
+            try await connection.execute(Statements.Commit(), logger: logger)
             return result
         }
     }

@@ -41,14 +41,11 @@ public struct TenantEntry: Sendable {
         case .member(let id): (member, key) = (id, nil)
         case .apiKey(let id): (member, key) = (nil, id)
         }
-        let rows = try await connection.query(
-            """
-            SELECT tenant_status, member_id, member_role, api_key_scopes, api_key_hash, api_key_last_used
-              FROM enter_tenant(\(tenantID), \(member), \(key))
-            """,
+        let rows = try await connection.execute(
+            Statements.EnterTenant(tenant: tenantID, member: member, apiKey: key),
             logger: logger
         )
-        for try await row in rows.decode((String, UUID?, String?, [String]?, String?, Date?).self) {
+        for try await row in rows {
             return TenantEntry(
                 tenantStatus: row.0,
                 memberID: row.1,

@@ -6,6 +6,8 @@ import Hummingbird
 import Logging
 import Metrics
 import Prometheus
+import ServiceLifecycle
+import UnixSignals
 
 /// `chorus serve`: runs the HTTP API until SIGTERM or SIGINT, then drains and stops.
 struct Serve: AsyncParsableCommand {
@@ -28,6 +30,11 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "chorus")
         let app = try await buildApplication(configuration: configuration, registry: registry, logger: logger)
-        try await app.runService()
+        // SIGTERM or SIGINT starts a graceful shutdown: the server stops accepting, finishes in-flight requests,
+        // then the database pool and the Redis client close.
+        let group = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
     }
 }

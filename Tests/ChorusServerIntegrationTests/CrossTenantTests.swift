@@ -26,58 +26,96 @@ import Testing
         let services = try await AppServices(configuration: configuration, logger: Harness.logger)
         let (_, catalog) = buildRouter(services: services, registry: PrometheusCollectorRegistry())
         try await Harness.withAPI(configuration) { api in
-            let a = try await api.createTenant("xa")
-            let b = try await api.createTenant("xb")
-            let aKey = try await api.createKey(a, scopes: Array(Set(["tenant:read", "tenant:write", "members:read", "members:write", "members:owners", "apikeys:read", "apikeys:write"])))
-            let bMember = try await api.addMember(to: b, role: "editor")
-            let bInvited = try await api.call(.post, "/api/v2/members", as: b.owner, json: ["email": "pending@xb.example", "role": "viewer"])
-            let bInvitedID = try #require((bInvited.json["member"] as? [String: Any])?["id"] as? String)
-            let bKey = try await api.createKey(b, scopes: ["tenant:read"])
-            let secretsOfB = [b.id, b.slug, b.ownerID, bMember.id, bInvitedID, bKey.id, b.ownerEmail]
+            let a = try await Party.make(api, "xa")
+            let b = try await Party.make(api, "xb")
+            for (attacker, victim) in [(a, b), (b, a)] {
+                let before = try await victim.snapshot(api)
+                try await Self.attack(api, catalog: catalog, from: attacker, against: victim)
+                #expect(try await victim.snapshot(api) == before, "the attacked tenant changed")
+                #expect(try await api.call(.get, "/api/v2/tenant", as: .apiKeyHeader(victim.key.key)).status == 200)
+                #expect(try await api.call(.get, "/api/v2/me", as: .bearer(victim.editor.token)).status == 200)
+            }
+        }
+    }
 
-            var checked = 0
-            for entry in catalog {
-                guard case .tenant = entry.access else {
-                    if entry.access == .operator {
-                        let path = entry.path.replacingOccurrences(of: "{tenantId}", with: b.id)
-                        for credential in [a.owner, Credential.apiKeyHeader(aKey.key)] {
-                            let response = try await api.call(.init(rawValue: entry.method)!, path, as: credential,
-                                                              json: Self.body(for: entry))
-                            #expect(response.status == 401, "\(entry.method) \(path) as tenant A: \(response.status)")
-                        }
+    /// A tenant with an admin, an editor, an invited member and an API key.
+    struct Party: Sendable {
+        var tenant: TenantFixture
+        var admin: (id: String, token: String)
+        var editor: (id: String, token: String)
+        var invitedID: String
+        var key: (id: String, key: String)
+
+        static func make(_ api: API, _ prefix: String) async throws -> Party {
+            let tenant = try await api.createTenant(prefix)
+            let admin = try await api.addMember(to: tenant, role: "admin")
+            let editor = try await api.addMember(to: tenant, role: "editor")
+            let invited = try await api.call(.post, "/api/v2/members", as: tenant.owner,
+                                             json: ["email": "pending@\(tenant.slug).example", "role": "viewer"])
+            let invitedID = try #require((invited.json["member"] as? [String: Any])?["id"] as? String)
+            let key = try await api.createKey(
+                tenant, scopes: ["tenant:read", "tenant:write", "members:read", "members:write", "members:owners",
+                                 "apikeys:read", "apikeys:write"]
+            )
+            return Party(tenant: tenant, admin: admin, editor: editor, invitedID: invitedID, key: key)
+        }
+
+        var secrets: [String] {
+            [tenant.id, tenant.slug, tenant.ownerID, admin.id, editor.id, invitedID, key.id, tenant.ownerEmail]
+        }
+
+        /// The tenant's visible state: its name and status, every member and every API key.
+        func snapshot(_ api: API) async throws -> [String] {
+            let current = try await api.call(.get, "/api/v2/tenant", as: tenant.owner)
+            var lines = ["tenant \(current.string("name") ?? "") \(current.string("status") ?? "")"]
+            for member in try await api.call(.get, "/api/v2/members", as: tenant.owner).items {
+                lines.append("member \(member["id"] ?? "") \(member["role"] ?? "") \(member["status"] ?? "") \(member["displayName"] ?? "")")
+            }
+            for key in try await api.call(.get, "/api/v2/api-keys", as: tenant.owner).items {
+                lines.append("key \(key["id"] ?? "") \(key["status"] ?? "") \(key["scopes"] ?? "")")
+            }
+            #expect(lines.count >= 6)
+            return lines.sorted()
+        }
+    }
+
+    /// `attacker`'s admin and API key call every route with `victim`'s resource ids.
+    static func attack(_ api: API, catalog: [RouteEntry], from attacker: Party, against victim: Party) async throws {
+        var checked = 0
+        let credentials = [Credential.bearer(attacker.admin.token), .apiKeyHeader(attacker.key.key)]
+        for entry in catalog {
+            let method = try #require(HTTPRequest.Method(rawValue: entry.method))
+            guard case .tenant = entry.access else {
+                if entry.access == .operator {
+                    let path = entry.path.replacingOccurrences(of: "{tenantId}", with: victim.tenant.id)
+                    for credential in credentials {
+                        let response = try await api.call(method, path, as: credential, json: Self.body(for: entry))
+                        #expect(response.status == 401, "\(entry.method) \(path) as a tenant: \(response.status)")
                     }
-                    continue
                 }
-                let targets = entry.path.contains("{memberId}") ? [bMember.id, bInvitedID, b.ownerID] : [""]
-                for target in targets {
-                    let path = entry.path
-                        .replacingOccurrences(of: "{memberId}", with: target)
-                        .replacingOccurrences(of: "{keyId}", with: bKey.id)
-                    for credential in [a.owner, Credential.apiKeyHeader(aKey.key)] {
-                        let response = try await api.call(.init(rawValue: entry.method)!, path, as: credential,
-                                                          json: Self.body(for: entry))
-                        checked += 1
-                        #expect(response.status != 500, "\(entry.method) \(path): 500 \(response.text)")
-                        if entry.path.contains("{") {
-                            #expect([403, 404].contains(response.status),
-                                    "\(entry.method) \(path) against B answered \(response.status): \(response.text)")
-                        }
-                        for secret in secretsOfB {
-                            #expect(!response.text.contains(secret), "\(entry.method) \(path) revealed \(secret)")
-                        }
+                continue
+            }
+            let targets =
+                entry.path.contains("{memberId}")
+                ? [victim.editor.id, victim.invitedID, victim.tenant.ownerID, victim.admin.id] : [""]
+            for target in targets {
+                let path = entry.path
+                    .replacingOccurrences(of: "{memberId}", with: target)
+                    .replacingOccurrences(of: "{keyId}", with: victim.key.id)
+                for credential in credentials {
+                    let response = try await api.call(method, path, as: credential, json: Self.body(for: entry))
+                    checked += 1
+                    #expect(response.status != 500, "\(entry.method) \(path): 500 \(response.text)")
+                    if entry.path.contains("{") {
+                        #expect([403, 404].contains(response.status),
+                                "\(entry.method) \(path) against the other tenant answered \(response.status): \(response.text)")
+                    }
+                    for secret in victim.secrets {
+                        #expect(!response.text.contains(secret), "\(entry.method) \(path) revealed \(secret)")
                     }
                 }
             }
-            #expect(checked >= 20)
-
-            // B is exactly as it was.
-            let tenant = try await api.call(.get, "/api/v2/tenant", as: b.owner)
-            #expect(tenant.string("name") == "Tenant \(b.slug)")
-            let members = try await api.call(.get, "/api/v2/members", as: b.owner).items
-            #expect(Set(members.compactMap { $0["id"] as? String }) == [b.ownerID, bMember.id, bInvitedID])
-            #expect(members.first { $0["id"] as? String == bMember.id }?["role"] as? String == "editor")
-            #expect(try await api.call(.get, "/api/v2/tenant", as: .apiKeyHeader(bKey.key)).status == 200)
-            #expect(try await api.call(.get, "/api/v2/me", as: .bearer(bMember.token)).status == 200)
         }
+        #expect(checked >= 30)
     }
 }

@@ -15,24 +15,19 @@ struct APIKeyController {
     }
 
     func register(on api: APIRoutes) {
-        api.add(.get, "/api/v2/api-keys", .apiKeysRead, list)
+        api.read("/api/v2/api-keys", .apiKeysRead, { _ in Reads.APIKeys() }) { _, keys in
+            try .json(ListDTO(items: keys.map { APIKeyDTO($0) }, nextCursor: nil))
+        }
         api.add(.post, "/api/v2/api-keys", .apiKeysWrite, create)
-        api.add(.get, "/api/v2/api-keys/{keyId}", .apiKeysRead, get)
+        api.read("/api/v2/api-keys/{keyId}", .apiKeysRead, { try Reads.APIKey(id: $0.id("keyId", resource: "API key")) }) {
+            _, keys in
+            guard let key = keys.first else { throw Self.noKey }
+            return try .json(APIKeyDTO(key))
+        }
         api.add(.delete, "/api/v2/api-keys/{keyId}", .apiKeysWrite, revoke)
     }
 
     static let noKey = Problem.notFound("No API key has this id.")
-
-    @Sendable func list(_ scope: TenantScope) async throws -> Reply {
-        try .json(ListDTO(items: try await scope.tx.listAPIKeys().map { APIKeyDTO($0) }, nextCursor: nil))
-    }
-
-    @Sendable func get(_ scope: TenantScope) async throws -> Reply {
-        guard let key = try await scope.tx.apiKey(id: try scope.id("keyId", resource: "API key")) else {
-            throw Self.noKey
-        }
-        return try .json(APIKeyDTO(key))
-    }
 
     @Sendable func create(_ scope: TenantScope) async throws -> Reply {
         let body = try scope.reader()

@@ -55,25 +55,63 @@ final class APIRoutes {
             let credential = try await authenticator.credential(for: request)
             let body = try await Self.collectBody(request, context: context)
             let scope = Scope(request: request, context: context, body: body, services: services)
-            let entryPrincipal: TenantEntry.Principal =
-                switch credential {
-                case .member(_, let memberID, _): .member(memberID)
-                case .apiKey(_, let keyID, _): .apiKey(keyID)
-                }
+            let entryPrincipal = credential.entryPrincipal
             let reply = try await services.database.withTenant(credential.tenantID, principal: entryPrincipal) { tx in
-                let principal = try Self.verify(credential, entry: tx.entry, pepper: services.configuration.apiKeyPepper)
-                guard principal.can(permission) else {
-                    throw Problem.forbidden("This action needs the \(permission.rawValue) permission.")
-                }
-                if case .apiKey(_, let keyID, _) = credential,
-                    (tx.entry.apiKeyLastUsed ?? .distantPast) < Date().addingTimeInterval(-60)
-                {
+                let principal = try Self.authorize(credential, entry: tx.entry, permission: permission, services: services)
+                if Self.isStale(credential, entry: tx.entry), case .apiKey(_, let keyID, _) = credential {
                     try await tx.touchAPIKey(id: keyID)
                 }
                 return try await handler(TenantScope(scope: scope, principal: principal, tx: tx))
             }
             return reply.response
         }
+    }
+
+    /// Adds a read-only tenant route whose work is one `TenantRead`: entering the tenant and reading run as one
+    /// statement (see `TenantRead`), and the rows are rendered only once the credential is confirmed.
+    func read<Read: TenantRead>(
+        _ path: String,
+        _ permission: Permission,
+        _ statement: @escaping @Sendable (Scope) throws -> Read,
+        render: @escaping @Sendable (Principal, [Read.Row]) throws -> Reply
+    ) {
+        record(.get, path, .tenant(permission))
+        let services = self.services
+        let authenticator = Authenticator(services: services)
+        router.on(RouterPath(Self.hummingbirdPath(path)), method: .get) { request, context -> Response in
+            let credential = try await authenticator.credential(for: request)
+            let scope = Scope(request: request, context: context, body: Data(), services: services)
+            let (entry, rows) = try await services.database.read(
+                credential.tenantID,
+                principal: credential.entryPrincipal,
+                try statement(scope)
+            )
+            let principal = try Self.authorize(credential, entry: entry, permission: permission, services: services)
+            if Self.isStale(credential, entry: entry), case .apiKey(_, let keyID, _) = credential {
+                try await services.database.withTenant(credential.tenantID) { tx in try await tx.touchAPIKey(id: keyID) }
+            }
+            return try render(principal, rows).response
+        }
+    }
+
+    /// The principal the credential stands for now, if it may use `permission`.
+    static func authorize(
+        _ credential: Authenticator.Credential,
+        entry: TenantEntry,
+        permission: Permission,
+        services: AppServices
+    ) throws -> Principal {
+        let principal = try verify(credential, entry: entry, pepper: services.configuration.apiKeyPepper)
+        guard principal.can(permission) else {
+            throw Problem.forbidden("This action needs the \(permission.rawValue) permission.")
+        }
+        return principal
+    }
+
+    /// Whether an API key's last-used time is more than a minute old (it is written at most once a minute).
+    static func isStale(_ credential: Authenticator.Credential, entry: TenantEntry) -> Bool {
+        guard case .apiKey = credential else { return false }
+        return (entry.apiKeyLastUsed ?? .distantPast) < Date().addingTimeInterval(-60)
     }
 
     /// Confirms the credential against what the tenant transaction read on entry, and returns the principal with

@@ -1,4 +1,6 @@
 import Crypto
+import Foundation
+import Synchronization
 import Hiredis
 import SecurityHub
 import Storage
@@ -10,4 +12,22 @@ struct AppServices: Sendable {
     let redis: RedisClient
     let tokens: TokenService
     let passwords: PasswordHasher
+    let keyLocations = KeyLocations()
+}
+
+/// API-key prefix → (tenant, key), as the directory answered. Bounded: when full it starts over.
+final class KeyLocations: Sendable {
+    static let capacity = 10_000
+    private let locations = Mutex<[String: (UUID, UUID)]>([:])
+
+    func location(of prefix: String) -> (UUID, UUID)? {
+        locations.withLock { $0[prefix] }
+    }
+
+    func remember(_ prefix: String, _ location: (UUID, UUID)) {
+        locations.withLock { locations in
+            if locations.count >= Self.capacity { locations.removeAll(keepingCapacity: true) }
+            locations[prefix] = location
+        }
+    }
 }

@@ -19,6 +19,14 @@ struct Authenticator: Sendable {
             case .member(_, _, let tenantID), .apiKey(_, _, let tenantID): tenantID
             }
         }
+
+        /// Whose current state `enter_tenant` reads.
+        var entryPrincipal: TenantEntry.Principal {
+            switch self {
+            case .member(_, let memberID, _): .member(memberID)
+            case .apiKey(_, let keyID, _): .apiKey(keyID)
+            }
+        }
     }
 
     let services: AppServices
@@ -26,18 +34,14 @@ struct Authenticator: Sendable {
     /// Reads `Authorization: Bearer …` (an access token or an API key) or `X-API-Key`.
     /// - Throws: `Problem.unauthenticated` when there is no credential or it is not valid.
     func credential(for request: Request) async throws -> Credential {
-        let bearer = request.headers[.authorization].flatMap { header -> String? in
-            let parts = header.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-            return String(parts[1]).trimmingCharacters(in: .whitespaces)
-        }
+        let bearer = request.headers[.authorization].flatMap(Self.bearerToken)
         guard let presented = bearer ?? request.headers[.apiKey] else {
             throw Problem.unauthenticated()
         }
         if presented.hasPrefix("chk_") {
-            guard let secret = APIKeySecret(presented),
-                let (tenantID, keyID) = try await services.database.directory.apiKey(prefix: secret.prefix)
-            else { throw Problem.unauthenticated("The API key is not valid.") }
+            guard let secret = APIKeySecret(presented), let (tenantID, keyID) = try await keyLocation(secret.prefix) else {
+                throw Problem.unauthenticated("The API key is not valid.")
+            }
             return .apiKey(secret, keyID: keyID, tenantID: tenantID)
         }
         do {
@@ -49,6 +53,30 @@ struct Authenticator: Sendable {
         } catch is TokenService.Rejection {
             throw Problem.unauthenticated("The access token is not valid or has expired.")
         }
+    }
+
+    /// The tenant and key a prefix names. A prefix never moves to another key, so found locations are kept in
+    /// memory; whether the key is still valid is checked on entry to the tenant, on every request.
+    private func keyLocation(_ prefix: String) async throws -> (UUID, UUID)? {
+        if let known = services.keyLocations.location(of: prefix) { return known }
+        guard let found = try await services.database.directory.apiKey(prefix: prefix) else { return nil }
+        services.keyLocations.remember(prefix, found)
+        return found
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), without surrounding
+    /// blanks. Plain byte work: this runs on every request.
+    static func bearerToken(_ header: String) -> String? {
+        let bytes = Array(header.utf8)
+        let scheme = Array("bearer ".utf8)
+        guard bytes.count > scheme.count,
+            zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 || ($1 == 0x20 && $0 == 0x20) })
+        else { return nil }
+        var start = scheme.count
+        var end = bytes.count
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        return start < end ? String(decoding: bytes[start..<end], as: UTF8.self) : nil
     }
 
     /// Whether the request carries the operator token (compared in constant time).

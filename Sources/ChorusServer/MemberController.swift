@@ -15,26 +15,21 @@ struct MemberController {
     }
 
     func register(on api: APIRoutes) {
-        api.add(.get, "/api/v2/members", .membersRead, list)
+        api.read("/api/v2/members", .membersRead, { _ in Reads.Members() }) { _, members in
+            try .json(ListDTO(items: members.map(MemberDTO.init), nextCursor: nil))
+        }
         api.add(.post, "/api/v2/members", .membersWrite, invite)
-        api.add(.get, "/api/v2/members/{memberId}", .membersRead, get)
+        api.read("/api/v2/members/{memberId}", .membersRead, { try Reads.Member(id: $0.id("memberId", resource: "member")) }) {
+            _, members in
+            guard let member = members.first else { throw Self.noMember }
+            return try .json(MemberDTO(member))
+        }
         api.add(.patch, "/api/v2/members/{memberId}", .membersWrite, update)
         api.add(.delete, "/api/v2/members/{memberId}", .membersWrite, remove)
         api.add(.post, "/api/v2/members/{memberId}/invitation", .membersWrite, reinvite)
     }
 
     static let noMember = Problem.notFound("No member has this id.")
-
-    @Sendable func list(_ scope: TenantScope) async throws -> Reply {
-        try .json(ListDTO(items: try await scope.tx.listMembers().map(MemberDTO.init), nextCursor: nil))
-    }
-
-    @Sendable func get(_ scope: TenantScope) async throws -> Reply {
-        guard let member = try await scope.tx.member(id: try scope.id("memberId", resource: "member")) else {
-            throw Self.noMember
-        }
-        return try .json(MemberDTO(member))
-    }
 
     @Sendable func invite(_ scope: TenantScope) async throws -> Reply {
         let body = try scope.reader()

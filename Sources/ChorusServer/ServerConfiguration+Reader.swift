@@ -58,7 +58,7 @@ extension ServerConfiguration {
                 host: config.string(forKey: "http.host", default: "127.0.0.1"),
                 port: config.int(forKey: "http.port", default: 8080),
                 database: try DatabaseURL(databaseText),
-                databaseMaxConnections: config.int(forKey: "database.max.connections", default: 20),
+                databaseMaxConnections: config.int(forKey: "database.max.connections", default: 10),
                 redis: try RedisConfiguration(url: redisText),
                 operatorToken: try secret("operator.token", file: "operator-token"),
                 signingKeys: keys,

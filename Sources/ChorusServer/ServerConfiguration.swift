@@ -47,7 +47,7 @@ public struct ServerConfiguration: Sendable {
         host: String = "127.0.0.1",
         port: Int = 8080,
         database: DatabaseURL,
-        databaseMaxConnections: Int = 20,
+        databaseMaxConnections: Int = 10,
         redis: RedisConfiguration,
         operatorToken: String,
         signingKeys: [SigningKey],

@@ -17,13 +17,12 @@ struct TenantController {
     }
 
     func register(on api: APIRoutes) {
-        api.add(.get, "/api/v2/tenant", .tenantRead, get)
+        api.read("/api/v2/tenant", .tenantRead, { _ in Reads.Tenant() }) { _, tenants in
+            guard let tenant = tenants.first else { throw Problem.notFound("The tenant no longer exists.") }
+            return try .json(TenantDTO(tenant))
+        }
         api.add(.patch, "/api/v2/tenant", .tenantWrite, update)
         api.add(.get, "/api/v2/me", .tenantRead, me)
-    }
-
-    @Sendable func get(_ scope: TenantScope) async throws -> Reply {
-        try .json(TenantDTO(try await scope.tx.tenant()))
     }
 
     @Sendable func update(_ scope: TenantScope) async throws -> Reply {

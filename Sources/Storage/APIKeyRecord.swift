@@ -62,11 +62,6 @@ extension TenantTransaction {
         return key
     }
 
-    /// Every key, newest first.
-    public func listAPIKeys() async throws -> [APIKeyRecord] {
-        try await apiKeys("SELECT \(unescaped: Self.apiKeyColumns) FROM api_keys ORDER BY created_at DESC, key_id")
-    }
-
     /// One key by id.
     public func apiKey(id: UUID) async throws -> APIKeyRecord? {
         try await apiKeys("SELECT \(unescaped: Self.apiKeyColumns) FROM api_keys WHERE key_id = \(id)").first

@@ -103,11 +103,6 @@ extension TenantTransaction {
         return created
     }
 
-    /// Every member, by email.
-    public func listMembers() async throws -> [MemberRecord] {
-        try await members("SELECT \(unescaped: Self.memberColumns) FROM members ORDER BY email")
-    }
-
     /// One member by id.
     public func member(id: UUID) async throws -> MemberRecord? {
         try await members("SELECT \(unescaped: Self.memberColumns) FROM members WHERE member_id = \(id)").first

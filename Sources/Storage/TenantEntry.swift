@@ -13,6 +13,15 @@ public struct TenantEntry: Sendable {
         case member(UUID)
         /// An API key's scopes and hash, and its creator's role.
         case apiKey(UUID)
+
+        /// The member and API key arguments of `enter_tenant`.
+        var ids: (member: UUID?, apiKey: UUID?) {
+            switch self {
+            case .none: (nil, nil)
+            case .member(let id): (id, nil)
+            case .apiKey(let id): (nil, id)
+            }
+        }
     }
 
     /// `active` or `suspended`.
@@ -34,13 +43,7 @@ public struct TenantEntry: Sendable {
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> TenantEntry {
-        let member: UUID?
-        let key: UUID?
-        switch principal {
-        case .none: (member, key) = (nil, nil)
-        case .member(let id): (member, key) = (id, nil)
-        case .apiKey(let id): (member, key) = (nil, id)
-        }
+        let (member, key) = principal.ids
         let rows = try await connection.execute(
             Statements.EnterTenant(tenant: tenantID, member: member, apiKey: key),
             logger: logger

@@ -199,3 +199,37 @@ import Testing
         }
     }
 }
+
+@Suite struct TenantReadTests {
+    @Test func aReadInTheEnteringStatementSeesOnlyItsTenant() async throws {
+        try await TestEnvironment.withDatabase { database async throws in
+            let (a, b) = try await RowLevelSecurityTests.seedTwoTenants(database)
+            let (entry, members) = try await database.read(a, principal: .none, Reads.Members())
+            #expect(entry.tenantStatus == "active")
+            #expect(members.count == 1)
+            let (_, tenants) = try await database.read(a, principal: .none, Reads.Tenant())
+            #expect(tenants.map(\.id) == [a])
+            // B's member, read while entering A: not there.
+            let bMember = try await database.withTenant(b) { tx in try await tx.tenantMembers() }
+            let (_, crossed) = try await database.read(a, principal: .none, Reads.Member(id: try #require(bMember.first)))
+            #expect(crossed.isEmpty)
+            await #expect(throws: StorageError.self) { try await database.read(UUID(), principal: .none, Reads.Tenant()) }
+            // Nothing of A stays on the pooled connections after the statement.
+            for _ in 0..<8 {
+                let leaked = try await database.client.withConnection { connection in
+                    try await connection.count("SELECT count(*) FROM chorus.members")
+                }
+                #expect(leaked == 0)
+            }
+        }
+    }
+}
+
+extension TenantTransaction {
+    /// The ids of the tenant's members.
+    func tenantMembers() async throws -> [UUID] {
+        var ids: [UUID] = []
+        for try await id in try await query("SELECT member_id FROM members").decode(UUID.self) { ids.append(id) }
+        return ids
+    }
+}

@@ -16,7 +16,7 @@ public struct APIKeySecret: Sendable, Equatable {
     /// Makes a new random key.
     public static func generate() -> APIKeySecret {
         var generator = SystemRandomNumberGenerator()
-        let visible = String((0..<12).map { _ in alphabet.randomElement(using: &generator)! })
+        let visible = String((0..<12).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
         let prefix = "chk_" + visible
         return APIKeySecret(prefix: prefix, value: prefix + "_" + Base64URL.random(bytes: 32))
     }

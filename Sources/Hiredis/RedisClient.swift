@@ -1,4 +1,4 @@
-public import NIOPosix
+import NIOPosix
 import NIOConcurrencyHelpers
 
 /// A small Redis client over hiredis.

@@ -81,6 +81,6 @@ extension TenantTransaction {
 extension TenantTransaction {
     /// Records that a key was used now.
     public func touchAPIKey(id: UUID) async throws {
-        try await query("UPDATE api_keys SET last_used_at = now() WHERE key_id = \(id)").collect()
+        _ = try await query("UPDATE api_keys SET last_used_at = now() WHERE key_id = \(id)").collect()
     }
 }

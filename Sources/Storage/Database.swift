@@ -66,12 +66,12 @@ public struct Database: Sendable {
         _ body: (TenantTransaction) async throws -> sending Result
     ) async throws -> sending Result {
         try await transaction { connection in
-            try await connection.query(
+            _ = try await connection.query(
                 "SELECT set_config('app.tenant_id', \(tenant.id.uuidString), true)",
                 logger: logger
             ).collect()
             do {
-                try await connection.query(
+                _ = try await connection.query(
                     """
                     INSERT INTO tenants (tenant_id, slug, name, plan)
                     VALUES (\(tenant.id), \(tenant.slug), \(tenant.name), \(tenant.plan))
@@ -91,17 +91,17 @@ public struct Database: Sendable {
         _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
         try await client.withConnection { connection in
-            try await connection.execute(Statements.Begin(), logger: logger)
+            _ = try await connection.execute(Statements.Begin(), logger: logger)
             let result: Result
             do {
                 result = try await body(connection)
             } catch {
                 // A failed rollback means a broken connection, which the pool discards; the caller still gets the
                 // error that caused it.
-                try? await connection.query("ROLLBACK", logger: logger).collect()
+                _ = try? await connection.query("ROLLBACK", logger: logger).collect()
                 throw error
             }
-            try await connection.execute(Statements.Commit(), logger: logger)
+            _ = try await connection.execute(Statements.Commit(), logger: logger)
             return result
         }
     }
@@ -112,7 +112,7 @@ public struct Database: Sendable {
     /// Whether the database answers, for readiness checks.
     public func ping() async -> Bool {
         do {
-            try await client.query("SELECT 1", logger: logger).collect()
+            _ = try await client.query("SELECT 1", logger: logger).collect()
             return true
         } catch {
             return false

@@ -163,7 +163,7 @@ extension TenantTransaction {
 
     /// Records a successful login.
     public func recordLogin(memberID: UUID) async throws {
-        try await query("UPDATE members SET last_login_at = now() WHERE member_id = \(memberID)").collect()
+        _ = try await query("UPDATE members SET last_login_at = now() WHERE member_id = \(memberID)").collect()
     }
 
     /// Deletes a member; their API keys and refresh tokens go with them.

@@ -97,7 +97,7 @@ public struct Migrator: Sendable {
     }
 
     private func run(_ sql: String, on connection: PostgresConnection) async throws {
-        try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect()
+        _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect()
     }
 
     private func migrate(
@@ -135,7 +135,7 @@ public struct Migrator: Sendable {
                 for statement in SQLScript.statements(migration.sql) {
                     try await run(statement, on: connection)
                 }
-                try await connection.query(
+                _ = try await connection.query(
                     "INSERT INTO chorus.schema_migrations (name, checksum) VALUES (\(migration.name), \(migration.checksum))",
                     logger: logger
                 ).collect()

@@ -55,12 +55,12 @@ extension TenantTransaction {
 
     /// Marks a token as exchanged.
     public func markRefreshTokenUsed(id: UUID) async throws {
-        try await query("UPDATE refresh_tokens SET used_at = now() WHERE token_id = \(id)").collect()
+        _ = try await query("UPDATE refresh_tokens SET used_at = now() WHERE token_id = \(id)").collect()
     }
 
     /// Revokes every token of a family.
     public func revokeRefreshFamily(_ familyID: UUID) async throws {
-        try await query(
+        _ = try await query(
             "UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE family_id = \(familyID)"
         ).collect()
     }

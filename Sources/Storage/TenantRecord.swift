@@ -50,6 +50,6 @@ extension TenantTransaction {
 
     /// Deletes the tenant and, by cascade, everything it owns.
     public func deleteTenant() async throws {
-        try await query("DELETE FROM tenants WHERE tenant_id = \(tenantID)").collect()
+        _ = try await query("DELETE FROM tenants WHERE tenant_id = \(tenantID)").collect()
     }
 }

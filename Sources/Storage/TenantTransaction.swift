@@ -1,5 +1,5 @@
 public import Foundation
-public import Logging
+import Logging
 public import PostgresNIO
 
 /// An open transaction confined to one tenant by row-level security. Only `Database.withTenant` makes one.
@@ -20,7 +20,7 @@ public struct TenantTransaction: Sendable {
     /// Runs a statement, mapping a unique violation to `StorageError.uniqueViolation`.
     public func execute(_ query: PostgresQuery, conflict: String) async throws {
         do {
-            try await connection.query(query, logger: logger).collect()
+            _ = try await connection.query(query, logger: logger).collect()
         } catch let error as PSQLError where error.isUniqueViolation {
             throw StorageError(.uniqueViolation, conflict)
         }

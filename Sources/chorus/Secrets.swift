@@ -34,8 +34,10 @@ struct Secrets: ParsableCommand {
 
         private func write(_ text: String, to url: URL) throws {
             guard !FileManager.default.fileExists(atPath: url.path) else { return }
-            FileManager.default.createFile(atPath: url.path, contents: Data((text + "\n").utf8),
-                                           attributes: [.posixPermissions: 0o600])
+            guard
+                FileManager.default.createFile(atPath: url.path, contents: Data((text + "\n").utf8),
+                                               attributes: [.posixPermissions: 0o600])
+            else { throw ValidationError("cannot write \(url.path)") }
         }
     }
 }

@@ -192,7 +192,7 @@ import Testing
     }
 
     @Test func unknownTenantIsAnError() async throws {
-        try await TestEnvironment.withDatabase { database async throws in
+        _ = try await TestEnvironment.withDatabase { database async throws in
             await #expect(throws: StorageError.self) {
                 try await database.withTenant(UUID()) { _ in }
             }
@@ -202,7 +202,7 @@ import Testing
 
 @Suite struct TenantReadTests {
     @Test func aReadInTheEnteringStatementSeesOnlyItsTenant() async throws {
-        try await TestEnvironment.withDatabase { database async throws in
+        _ = try await TestEnvironment.withDatabase { database async throws in
             let (a, b) = try await RowLevelSecurityTests.seedTwoTenants(database)
             let (entry, members) = try await database.read(a, principal: .none, Reads.Members())
             #expect(entry.tenantStatus == "active")

@@ -74,7 +74,7 @@ extension PostgresConnection {
     /// The SQLSTATE a statement fails with, or nil when it succeeds.
     func sqlState(_ sql: String) async -> String? {
         do {
-            try await query(PostgresQuery(unsafeSQL: sql), logger: TestEnvironment.logger).collect()
+            _ = try await query(PostgresQuery(unsafeSQL: sql), logger: TestEnvironment.logger).collect()
             return nil
         } catch let error as PSQLError {
             return error.serverInfo?[.sqlState] ?? "client:\(error.code)"

@@ -5,10 +5,13 @@ public import PostgresNIO
 /// A read of a tenant's rows that runs in the very statement that enters the tenant, so a GET of a small
 /// resource costs one round trip instead of four (BEGIN, enter, read, COMMIT).
 ///
-/// The statement is `enter_tenant(…) e LEFT JOIN LATERAL (<read> WHERE e.tenant_status IS NOT NULL) r`: the
-/// read refers to `e`, so PostgreSQL must produce `e` — which runs `set_config('app.tenant_id', …, true)` — before
-/// it scans a single row of the read, and the setting ends with the statement's own implicit transaction. Should
-/// the order ever differ, the read would see no tenant and return nothing: it fails closed, never open.
+/// The statement is `enter_tenant(…) e LEFT JOIN LATERAL (<read> WHERE e.tenant_status IS NOT NULL) r ON true`.
+/// The join condition is not an equality, so PostgreSQL can only run it as a nested loop, and a left join's
+/// nested loop always has the preserved side, `e`, outside: `e` is produced first, and `enter_tenant` (a
+/// PL/pgSQL set-returning function, run to completion on its first call) has executed
+/// `set_config('app.tenant_id', …, true)` before the read's first row is scanned. The setting ends with the
+/// statement's implicit transaction. Should the order ever differ, the read's RLS policy would see no tenant and
+/// return no rows: it fails closed, never open.
 public protocol TenantRead: Sendable {
     /// What one row decodes to.
     associatedtype Row: Sendable

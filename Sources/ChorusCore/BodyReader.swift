@@ -54,15 +54,28 @@ public final class BodyReader {
             return nil
         }
         let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.count < minLength {
+        if let problem = Self.controlCharacterProblem(text, key: key, allowNewlines: false) {
+            fail(key, problem, code: "control_character")
+            return nil
+        }
+        if text.unicodeScalars.count < minLength {
             fail(key, minLength == 1 ? "\(key) must not be empty." : "\(key) must have at least \(minLength) characters.", code: "too_short")
             return nil
         }
-        if text.count > maxLength {
+        if text.unicodeScalars.count > maxLength {
             fail(key, "\(key) must have at most \(maxLength) characters.", code: "too_long")
             return nil
         }
         return text
+    }
+
+    /// Control characters have no place in names, emails or secrets; NUL in particular is refused by PostgreSQL
+    /// and silently ends a bcrypt password.
+    static func controlCharacterProblem(_ text: String, key: String, allowNewlines: Bool) -> String? {
+        let bad = text.unicodeScalars.contains { scalar in
+            scalar.properties.generalCategory == .control && !(allowNewlines && (scalar == "\n" || scalar == "\t"))
+        }
+        return bad ? "\(key) must not contain control characters." : nil
     }
 
     /// A string field without trimming (passwords, tokens).
@@ -72,11 +85,15 @@ public final class BodyReader {
             fail(key, "\(key) must be a string, got \(value.typeName).", code: "type")
             return nil
         }
+        if let problem = Self.controlCharacterProblem(text, key: key, allowNewlines: false) {
+            fail(key, problem, code: "control_character")
+            return nil
+        }
         if text.count < minLength {
             fail(key, "\(key) must have at least \(minLength) characters.", code: "too_short")
             return nil
         }
-        if text.count > maxLength {
+        if text.unicodeScalars.count > maxLength {
             fail(key, "\(key) must have at most \(maxLength) characters.", code: "too_long")
             return nil
         }

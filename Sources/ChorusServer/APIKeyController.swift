@@ -30,6 +30,10 @@ struct APIKeyController {
     static let noKey = Problem.notFound("No API key has this id.")
 
     @Sendable func create(_ scope: TenantScope) async throws -> Reply {
+        // A key minted by a key would outlive its parent's revocation and expiry; keys are made by members.
+        if case .apiKey = scope.principal.kind {
+            throw Problem.forbidden("API keys cannot create API keys; sign in as a member to create one.")
+        }
         let body = try scope.reader()
         let name = body.string("name")
         let granted = scope.principal.permissions

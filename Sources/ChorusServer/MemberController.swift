@@ -38,7 +38,7 @@ struct MemberController {
         let displayName = body.string("displayName", required: false) ?? ""
         try body.finish()
         guard let email, let role else { throw Problem.internal() }
-        try requireOwnerRights(scope, touching: role)
+        try requireRoleWithinReach(scope, touching: role)
         let invitation = OpaqueToken.generate(.invitation, tenantID: scope.tx.tenantID)
         let expires = Date().addingTimeInterval(scope.services.configuration.invitationLifetime)
         do {
@@ -65,11 +65,11 @@ struct MemberController {
 
     @Sendable func reinvite(_ scope: TenantScope) async throws -> Reply {
         let id = try scope.id("memberId", resource: "member")
-        guard let member = try await scope.tx.member(id: id) else { throw Self.noMember }
+        guard let member = try await scope.tx.member(id: id, forUpdate: true) else { throw Self.noMember }
         guard member.status == "invited" else {
             throw Problem.conflict(code: "already-active", "This member has already accepted their invitation.")
         }
-        try requireOwnerRights(scope, touching: Role(rawValue: member.role))
+        try requireRoleWithinReach(scope, touching: Role(rawValue: member.role))
         let invitation = OpaqueToken.generate(.invitation, tenantID: scope.tx.tenantID)
         let expires = Date().addingTimeInterval(scope.services.configuration.invitationLifetime)
         guard let updated = try await scope.tx.renewInvitation(id: id, tokenHash: invitation.hash, expiresAt: expires)
@@ -86,13 +86,13 @@ struct MemberController {
         let role = body.choice("role", as: Role.self, required: false)
         let displayName = body.string("displayName", required: false)
         try body.finish()
-        guard let member = try await scope.tx.member(id: id) else { throw Self.noMember }
+        guard let member = try await scope.tx.member(id: id, forUpdate: true) else { throw Self.noMember }
         if let role, role.rawValue != member.role {
             if id == scope.principal.memberID, member.role != Role.owner.rawValue {
                 throw Problem.forbidden("You cannot change your own role.")
             }
-            try requireOwnerRights(scope, touching: role)
-            try requireOwnerRights(scope, touching: Role(rawValue: member.role))
+            try requireRoleWithinReach(scope, touching: role)
+            try requireRoleWithinReach(scope, touching: Role(rawValue: member.role))
             if member.role == Role.owner.rawValue {
                 try await requireAnotherOwner(scope, besides: id)
             }
@@ -105,8 +105,8 @@ struct MemberController {
 
     @Sendable func remove(_ scope: TenantScope) async throws -> Reply {
         let id = try scope.id("memberId", resource: "member")
-        guard let member = try await scope.tx.member(id: id) else { throw Self.noMember }
-        try requireOwnerRights(scope, touching: Role(rawValue: member.role))
+        guard let member = try await scope.tx.member(id: id, forUpdate: true) else { throw Self.noMember }
+        try requireRoleWithinReach(scope, touching: Role(rawValue: member.role))
         if member.role == Role.owner.rawValue {
             try await requireAnotherOwner(scope, besides: id)
         }
@@ -114,11 +114,15 @@ struct MemberController {
         return .noContent
     }
 
-    /// Granting, changing or removing the owner role needs `members:owners`.
-    private func requireOwnerRights(_ scope: TenantScope, touching role: Role?) throws {
-        if role == .owner, !scope.principal.can(.membersOwners) {
+    /// Granting a role, or changing or removing a member who holds one, needs every permission of that role: nobody
+    /// hands out more than they hold. Admins therefore cannot touch owners, and an API key scoped to
+    /// `members:write` alone cannot invite an admin.
+    private func requireRoleWithinReach(_ scope: TenantScope, touching role: Role?) throws {
+        guard let role, !role.permissions.isSubset(of: scope.principal.permissions) else { return }
+        if role == .owner {
             throw Problem.forbidden("Only an owner can grant, change or remove the owner role.")
         }
+        throw Problem.forbidden("The \(role.rawValue) role has permissions you do not have, so you cannot grant it or change a member who holds it.")
     }
 
     /// A tenant always keeps an active owner.

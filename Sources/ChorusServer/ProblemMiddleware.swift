@@ -79,6 +79,17 @@ struct ProblemMiddleware: RouterMiddleware {
             || error.code == .serverClosedConnection || error.code == .clientClosedConnection:
             logger.error("database unavailable", metadata: ["error": "\(String(reflecting: error))"])
             return .unavailable("The database is not reachable.")
+        case let error as PSQLError where error.serverInfo?[.sqlState]?.hasPrefix("22") == true
+            || error.serverInfo?[.sqlState] == "23514":
+            // A value the database refuses (bad encoding, out of range, a CHECK): the client's input, not our fault.
+            logger.notice("database refused a value", metadata: ["sqlstate": "\(error.serverInfo?[.sqlState] ?? "")"])
+            return Problem(code: "unacceptable-value", title: "A value is not acceptable", status: 422,
+                           detail: "A value in the request is outside what can be stored.")
+        case let error as PSQLError where error.serverInfo?[.sqlState] == "40001"
+            || error.serverInfo?[.sqlState] == "40P01":
+            var problem = Problem.conflict(code: "concurrent-change", "A concurrent change got in the way; retry the request.")
+            problem.retryAfter = 1
+            return problem
         case let error as HTTPError:
             switch error.status {
             case .contentTooLarge: return .payloadTooLarge(limit: maxBodyBytes)

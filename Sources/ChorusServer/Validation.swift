@@ -6,8 +6,9 @@ import SecurityHub
 enum Validation {
     /// Tenant slugs: lower-case letters, digits and inner hyphens, 1 to 48 characters.
     static func slugProblem(_ slug: String) -> String? {
-        let allowed = slug.allSatisfy { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "-" }
-        guard allowed, (1...48).contains(slug.count), !slug.hasPrefix("-"), !slug.hasSuffix("-") else {
+        let scalars = slug.unicodeScalars
+        let allowed = scalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+        guard allowed, (1...48).contains(scalars.count), !slug.hasPrefix("-"), !slug.hasSuffix("-") else {
             return "slug must be 1 to 48 lower-case letters, digits and inner hyphens."
         }
         return nil

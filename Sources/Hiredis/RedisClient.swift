@@ -9,6 +9,7 @@ public final class RedisClient: Sendable {
     private let configuration: RedisConfiguration
     private let threadPool: NIOThreadPool
     private let idle: NIOLockedValueBox<[RedisConnection]>
+    private let closed = NIOLockedValueBox(false)
 
     /// Creates a client. Connections are opened lazily by the first commands.
     public init(configuration: RedisConfiguration) {
@@ -27,11 +28,21 @@ public final class RedisClient: Sendable {
     /// Sends one command with binary arguments.
     public func send(bytes arguments: [[UInt8]]) async throws -> RedisValue {
         do {
-            return try await threadPool.runIfActive { [configuration, idle] in
-                let connection = try idle.withLockedValue { $0.popLast() } ?? RedisConnection(configuration: configuration)
-                // A connection that throws is broken and is dropped here; the next command opens a fresh one.
-                let reply = try connection.command(arguments)
-                idle.withLockedValue { if $0.count < configuration.maxConnections { $0.append(connection) } }
+            return try await threadPool.runIfActive { [configuration, idle, closed] in
+                var connection = try idle.withLockedValue { $0.popLast() } ?? RedisConnection(configuration: configuration)
+                let reply: RedisValue
+                do {
+                    reply = try connection.command(arguments)
+                } catch let error as RedisError where connection.wasIdle && error.isClosedByPeer {
+                    // Redis closed this connection while it sat idle (a restart, `timeout`): the command never
+                    // reached it, so sending it once more on a fresh connection cannot apply it twice.
+                    connection = try RedisConnection(configuration: configuration)
+                    reply = try connection.command(arguments)
+                }
+                // A connection that threw is broken and is dropped; the next command opens a fresh one.
+                connection.wasIdle = true
+                let keep = !closed.withLockedValue { $0 }
+                idle.withLockedValue { if keep && $0.count < configuration.maxConnections { $0.append(connection) } }
                 return reply
             }
         } catch let error as RedisError {
@@ -49,6 +60,7 @@ public final class RedisClient: Sendable {
 
     /// Closes every connection and stops the thread pool.
     public func shutdown() async throws {
+        closed.withLockedValue { $0 = true }
         idle.withLockedValue { $0.removeAll() }
         try await threadPool.shutdownGracefully()
     }

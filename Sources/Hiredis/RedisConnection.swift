@@ -8,6 +8,8 @@ import Glibc
 final class RedisConnection: @unchecked Sendable {
     private let context: UnsafeMutablePointer<redisContext>
     private(set) var broken = false
+    /// Whether the connection has been in the idle pool, where Redis may have closed it.
+    var wasIdle = false
 
     /// Connects, authenticates and selects the database. Blocking: call from the thread pool only.
     init(configuration: RedisConfiguration) throws {

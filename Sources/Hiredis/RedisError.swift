@@ -24,4 +24,12 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "redis \(code.rawValue): \(message)" }
+
+    /// Whether the peer had closed the connection before the command was sent (as opposed to a timeout, after
+    /// which Redis may have run it).
+    var isClosedByPeer: Bool {
+        code == .connection
+            && (message.contains("Server closed the connection") || message.contains("Connection reset by peer")
+                || message.contains("Broken pipe"))
+    }
 }

@@ -103,9 +103,12 @@ extension TenantTransaction {
         return created
     }
 
-    /// One member by id.
-    public func member(id: UUID) async throws -> MemberRecord? {
-        try await members("SELECT \(unescaped: Self.memberColumns) FROM members WHERE member_id = \(id)").first
+    /// One member by id; with `forUpdate`, locked until the transaction ends, so a decision taken on its role
+    /// cannot be overtaken by a concurrent change.
+    public func member(id: UUID, forUpdate: Bool = false) async throws -> MemberRecord? {
+        try await members(
+            "SELECT \(unescaped: Self.memberColumns) FROM members WHERE member_id = \(id)\(unescaped: forUpdate ? " FOR UPDATE" : "")"
+        ).first
     }
 
     /// An active member and their password hash, by email, for login.

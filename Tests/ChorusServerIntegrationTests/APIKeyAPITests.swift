@@ -47,13 +47,27 @@ import Testing
             let bad = try await api.call(.post, "/api/v2/api-keys", as: .bearer(admin.token),
                                          json: ["name": "", "scopes": [String](), "expiresAt": "2001-01-01T00:00:00Z"])
             #expect(bad.pointers == ["/name", "/scopes", "/expiresAt"])
+            // Beyond year 9999 is not a date we store; it must be a 422, not a crash.
+            let farFuture = try await api.call(.post, "/api/v2/api-keys", as: .bearer(admin.token),
+                                               json: ["name": "far", "scopes": ["tenant:read"], "expiresAt": "300000-01-01T00:00:00Z"])
+            #expect(farFuture.status == 422)
+            #expect(farFuture.pointers == ["/expiresAt"])
+            #expect(try await api.call(.get, "/healthz").status == 200)
 
             let key = try await api.createKey(tenant, scopes: ["tenant:read", "members:write"], as: .bearer(admin.token))
-            // A key cannot mint a key with more than its own scopes.
+            // Keys are made by members: a key minted by a key would outlive its parent's revocation.
             let adminKey = try await api.createKey(tenant, scopes: ["apikeys:write", "tenant:read"], as: .bearer(admin.token))
-            let escalate = try await api.call(.post, "/api/v2/api-keys", as: .apiKeyHeader(adminKey.key),
-                                              json: ["name": "k2", "scopes": ["members:write"]])
-            #expect(escalate.status == 422)
+            let minted = try await api.call(.post, "/api/v2/api-keys", as: .apiKeyHeader(adminKey.key),
+                                            json: ["name": "k2", "scopes": ["tenant:read"]])
+            #expect(minted.status == 403)
+
+            // A key with members:write alone cannot hand out a role that holds more than it does.
+            let inviter = try await api.createKey(tenant, scopes: ["members:write"], as: .bearer(admin.token))
+            for role in ["admin", "viewer", "owner"] {
+                let invited = try await api.call(.post, "/api/v2/members", as: .apiKeyHeader(inviter.key),
+                                                 json: ["email": "\(role)-via-key@y.co", "role": role])
+                #expect(invited.status == 403, "a members:write key invited an \(role)")
+            }
 
             // The creator is demoted: the key loses what the new role lacks; removed: the key stops.
             _ = try await api.call(.patch, "/api/v2/members/\(admin.id)", as: tenant.owner, json: ["role": "viewer"])

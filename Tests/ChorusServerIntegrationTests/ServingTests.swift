@@ -31,6 +31,31 @@ import Testing
         }
     }
 
+    @Test func hostileStringsAreRefusedNotCrashedOn() async throws {
+        try await Harness.withAPI { api in
+            let tenant = try await api.createTenant("hostile")
+            // NUL: PostgreSQL refuses it, and bcrypt would stop reading a password at it.
+            let nul = try await api.call(.post, "/api/v2/auth/login",
+                                         json: ["tenant": "a\u{0}b", "email": "a\u{0}@b.co", "password": "x\u{0}y"])
+            #expect(nul.status == 422)
+            #expect(nul.pointers == ["/tenant", "/email", "/password"])
+            // 150 characters to Swift, 300 code points to PostgreSQL: the limit counts code points.
+            let combining = String(repeating: "e\u{301}", count: 150)
+            let renamed = try await api.call(.patch, "/api/v2/tenant", as: tenant.owner, json: ["name": combining])
+            #expect(renamed.status == 422)
+            let slug = try await api.call(.post, "/api/v2/operator/tenants", as: .operator,
+                                          json: ["slug": "a\u{20DD}", "name": "x", "owner": ["email": "a@b.co"]])
+            #expect(slug.status == 422)
+            #expect(slug.pointers == ["/slug"])
+            let invited = try await api.call(.post, "/api/v2/members", as: tenant.owner,
+                                             json: ["email": "nul@y.co", "role": "viewer"])
+            let token = try #require(invited.string("invitationToken"))
+            let weak = try await api.call(.post, "/api/v2/auth/invitations/accept",
+                                          json: ["token": token, "password": "x\u{0}Abcdefghijklmnop"])
+            #expect(weak.status == 422)
+        }
+    }
+
     @Test func healthReadinessAndMetrics() async throws {
         try await Harness.withAPI { api in
             #expect(try await api.call(.get, "/healthz").status == 200)

@@ -31,6 +31,22 @@ import Testing
         try await redis.shutdown()
     }
 
+    @Test func idleConnectionsClosedByRedisAreReplaced() async throws {
+        let redis = try client()
+        // One command at a time, so the pool holds exactly one idle connection: this one.
+        guard case .integer(let id) = try await redis.send(["CLIENT", "ID"]) else {
+            Issue.record("CLIENT ID did not answer an integer")
+            return
+        }
+        let admin = try client()
+        // Close it from outside, as a Redis restart or `timeout` would.
+        #expect(try await admin.send(["CLIENT", "KILL", "ID", String(id)]) == .integer(1))
+        #expect(try await redis.send(["PING"]) == .status("PONG"))
+        #expect(try await redis.send(["CLIENT", "ID"]) != .integer(id))
+        try await redis.shutdown()
+        try await admin.shutdown()
+    }
+
     @Test func unreachableRedisIsAnErrorNotAHang() async throws {
         let redis = RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: 1, timeoutMilliseconds: 500))
         await #expect(throws: RedisError.self) { try await redis.send(["PING"]) }

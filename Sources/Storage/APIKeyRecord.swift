@@ -30,9 +30,6 @@ public struct APIKeyRecord: Sendable, Equatable {
 }
 
 extension TenantTransaction {
-    private static let apiKeyColumns =
-        "key_id, prefix, name, scopes, created_by, created_at, expires_at, last_used_at, revoked_at"
-
     private func apiKeys(_ query: PostgresQuery) async throws -> [APIKeyRecord] {
         var result: [APIKeyRecord] = []
         for try await row in try await self.query(query).decode(APIKeyRecord.Columns.self) {
@@ -64,7 +61,7 @@ extension TenantTransaction {
 
     /// One key by id.
     public func apiKey(id: UUID) async throws -> APIKeyRecord? {
-        try await apiKeys("SELECT \(unescaped: Self.apiKeyColumns) FROM api_keys WHERE key_id = \(id)").first
+        try await apiKeys("SELECT \(unescaped: Reads.apiKeyColumns) FROM api_keys WHERE key_id = \(id)").first
     }
 
     /// Revokes a key; revoking twice keeps the first time.
@@ -72,7 +69,7 @@ extension TenantTransaction {
         try await apiKeys(
             """
             UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE key_id = \(id)
-            RETURNING \(unescaped: Self.apiKeyColumns)
+            RETURNING \(unescaped: Reads.apiKeyColumns)
             """
         ).first
     }

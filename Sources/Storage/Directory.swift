@@ -25,7 +25,7 @@ public struct Directory: Sendable {
     /// Every tenant, in id order, for the operator.
     public func tenants(after: UUID?, limit: Int) async throws -> [TenantRecord] {
         let rows = try await client.query(
-            "SELECT tenant_id, slug, name, plan, status, created_at, updated_at FROM operator_list_tenants(\(after), \(Int32(clamping: limit)))",
+            "SELECT \(unescaped: Reads.tenantColumns) FROM operator_list_tenants(\(after), \(Int32(clamping: limit)))",
             logger: logger
         )
         var result: [TenantRecord] = []

@@ -73,9 +73,6 @@ public struct NewMember: Sendable {
 }
 
 extension TenantTransaction {
-    private static let memberColumns =
-        "member_id, email, display_name, role, status, invited_by, invite_expires_at, created_at, updated_at, last_login_at"
-
     private func members(_ query: PostgresQuery) async throws -> [MemberRecord] {
         var result: [MemberRecord] = []
         for try await row in try await self.query(query).decode(MemberRecord.Columns.self) {
@@ -107,7 +104,7 @@ extension TenantTransaction {
     /// cannot be overtaken by a concurrent change.
     public func member(id: UUID, forUpdate: Bool = false) async throws -> MemberRecord? {
         try await members(
-            "SELECT \(unescaped: Self.memberColumns) FROM members WHERE member_id = \(id)\(unescaped: forUpdate ? " FOR UPDATE" : "")"
+            "SELECT \(unescaped: Reads.memberColumns) FROM members WHERE member_id = \(id)\(unescaped: forUpdate ? " FOR UPDATE" : "")"
         ).first
     }
 
@@ -115,7 +112,7 @@ extension TenantTransaction {
     public func credentials(email: String) async throws -> (member: MemberRecord, passwordHash: String)? {
         let rows = try await query(
             """
-            SELECT password_hash, \(unescaped: Self.memberColumns) FROM members
+            SELECT password_hash, \(unescaped: Reads.memberColumns) FROM members
              WHERE email = \(email) AND status = 'active'
             """
         )
@@ -133,7 +130,7 @@ extension TenantTransaction {
     public func invitedMember(tokenHash: String) async throws -> MemberRecord? {
         try await members(
             """
-                SELECT \(unescaped: Self.memberColumns) FROM members
+                SELECT \(unescaped: Reads.memberColumns) FROM members
                  WHERE invite_token_hash = \(tokenHash) AND status = 'invited' FOR UPDATE
                 """
         ).first
@@ -147,7 +144,7 @@ extension TenantTransaction {
                        display_name = coalesce(\(displayName), display_name),
                        invite_token_hash = NULL, invite_expires_at = NULL, updated_at = now()
                  WHERE member_id = \(id) AND status = 'invited'
-                RETURNING \(unescaped: Self.memberColumns)
+                RETURNING \(unescaped: Reads.memberColumns)
                 """
         ).first
     }
@@ -159,7 +156,7 @@ extension TenantTransaction {
                 UPDATE members SET role = coalesce(\(role), role), display_name = coalesce(\(displayName), display_name),
                        updated_at = now()
                  WHERE member_id = \(id)
-                RETURNING \(unescaped: Self.memberColumns)
+                RETURNING \(unescaped: Reads.memberColumns)
                 """
         ).first
     }
@@ -194,8 +191,7 @@ extension TenantTransaction {
             """
             UPDATE members SET invite_token_hash = \(tokenHash), invite_expires_at = \(expiresAt), updated_at = now()
              WHERE member_id = \(id) AND status = 'invited'
-            RETURNING member_id, email, display_name, role, status, invited_by, invite_expires_at, created_at,
-                      updated_at, last_login_at
+            RETURNING \(unescaped: Reads.memberColumns)
             """
         )
         for try await row in rows.decode(MemberRecord.Columns.self) { return MemberRecord(row) }

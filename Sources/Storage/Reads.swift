@@ -3,6 +3,7 @@ public import PostgresNIO
 
 /// The reads GET routes run together with entering the tenant (see `TenantRead`).
 public enum Reads {
+    static let tenantColumns = "tenant_id, slug, name, plan, status, created_at, updated_at"
     static let memberColumns =
         "member_id, email, display_name, role, status, invited_by, invite_expires_at, created_at, updated_at, last_login_at"
     static let apiKeyColumns =
@@ -11,7 +12,7 @@ public enum Reads {
     /// The tenant itself.
     public struct Tenant: TenantRead {
         public static let name = "tenant"
-        public static let sql = "SELECT tenant_id, slug, name, plan, status, created_at, updated_at FROM tenants"
+        public static let sql = "SELECT \(tenantColumns) FROM tenants"
         public init() {}
         public static func decode(_ row: PostgresRandomAccessRow, from i: Int) throws -> TenantRecord {
             TenantRecord(

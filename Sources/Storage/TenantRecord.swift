@@ -26,11 +26,9 @@ public struct TenantRecord: Sendable, Equatable {
 }
 
 extension TenantTransaction {
-    static let tenantColumns = "tenant_id, slug, name, plan, status, created_at, updated_at"
-
     /// The tenant of this transaction.
     public func tenant() async throws -> TenantRecord {
-        let rows = try await query("SELECT tenant_id, slug, name, plan, status, created_at, updated_at FROM tenants")
+        let rows = try await query("SELECT \(unescaped: Reads.tenantColumns) FROM tenants")
         for try await row in rows.decode(TenantRecord.Columns.self) { return TenantRecord(row) }
         throw StorageError(.tenantNotFound, "tenant \(tenantID) does not exist")
     }
@@ -41,7 +39,7 @@ extension TenantTransaction {
             """
             UPDATE tenants SET name = coalesce(\(name), name), plan = coalesce(\(plan), plan),
                    status = coalesce(\(status), status), updated_at = now()
-            RETURNING tenant_id, slug, name, plan, status, created_at, updated_at
+            RETURNING \(unescaped: Reads.tenantColumns)
             """
         )
         for try await row in rows.decode(TenantRecord.Columns.self) { return TenantRecord(row) }

@@ -38,7 +38,4 @@ struct TenantScope: Sendable {
     var services: AppServices { scope.services }
     func reader() throws -> BodyReader { try scope.reader() }
     func id(_ name: String, resource: String) throws -> UUID { try scope.id(name, resource: resource) }
-
-    /// The caller's role, for rules that compare roles.
-    var role: Role? { tx.entry.memberRole.flatMap(Role.init(rawValue:)) }
 }

@@ -7,7 +7,6 @@ import Glibc
 /// pool gives each connection to one caller at a time, so the C handle is never used concurrently.
 final class RedisConnection: @unchecked Sendable {
     private let context: UnsafeMutablePointer<redisContext>
-    private(set) var broken = false
     /// Whether the connection has been in the idle pool, where Redis may have closed it.
     var wasIdle = false
 
@@ -50,7 +49,7 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     /// Sends one command and waits for its reply. Blocking: call from the thread pool only.
-    /// An error reply is returned as `.error`; a broken connection throws and marks the connection broken.
+    /// An error reply is returned as `.error`; a broken connection throws, and the caller drops it.
     func command(_ arguments: [[UInt8]]) throws -> RedisValue {
         var pointers: [UnsafePointer<CChar>?] = []
         var lengths: [Int] = []
@@ -71,7 +70,6 @@ final class RedisConnection: @unchecked Sendable {
             }
         }
         guard let raw else {
-            broken = true
             throw RedisError(.connection, Self.errorString(context))
         }
         defer { freeReplyObject(raw) }

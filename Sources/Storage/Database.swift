@@ -143,6 +143,4 @@ public struct NewTenant: Sendable {
 extension PSQLError {
     /// Whether a unique constraint rejected the statement (SQLSTATE 23505).
     public var isUniqueViolation: Bool { serverInfo?[.sqlState] == "23505" }
-    /// Whether row-level security or a privilege rejected the statement (SQLSTATE 42501).
-    public var isInsufficientPrivilege: Bool { serverInfo?[.sqlState] == "42501" }
 }

@@ -48,6 +48,7 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: [
+                "SecurityHub",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -91,6 +92,8 @@ let package = Package(
                 "Storage",
                 "SecurityHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -116,6 +119,7 @@ let package = Package(
             name: "StorageIntegrationTests",
             dependencies: [
                 "Storage",
+                "SecurityHub",
                 "Hiredis",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -60,13 +60,17 @@ struct APIKeyController {
             createdBy: scope.principal.memberID,
             expiresAt: expiresAt
         )
+        var summary = ["name": record.name, "prefix": record.prefix, "scopes": record.scopes.joined(separator: " ")]
+        summary["expiresAt"] = record.expiresAt?.formatted(Date.ISO8601FormatStyle())
+        try await scope.audit("api_key.created", "api_key", record.id.lowercased, summary)
         return try .json(Created(apiKey: APIKeyDTO(record), key: secret.value), status: .created)
     }
 
     @Sendable func revoke(_ scope: TenantScope) async throws -> Reply {
-        guard try await scope.tx.revokeAPIKey(id: try scope.id("keyId", resource: "API key")) != nil else {
+        guard let key = try await scope.tx.revokeAPIKey(id: try scope.id("keyId", resource: "API key")) else {
             throw Self.noKey
         }
+        try await scope.audit("api_key.revoked", "api_key", key.id.lowercased, ["prefix": key.prefix])
         return .noContent
     }
 }

@@ -12,6 +12,7 @@ struct AppServices: Sendable {
     let redis: RedisClient
     let tokens: TokenService
     let passwords: PasswordHasher
+    let auditSigner: AuditSigner
     let keyLocations = KeyLocations()
 }
 

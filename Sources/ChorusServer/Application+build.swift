@@ -47,6 +47,7 @@ extension AppServices {
             lifetime: configuration.accessTokenLifetime
         )
         self.passwords = PasswordHasher(cost: configuration.bcryptCost)
+        self.auditSigner = AuditSigner(key: configuration.auditSigningKey)
     }
 }
 
@@ -66,6 +67,7 @@ func buildRouter(
     TenantController().register(on: api)
     MemberController().register(on: api)
     APIKeyController().register(on: api)
+    AuditController().register(on: api)
     return (router, api.catalog)
 }
 

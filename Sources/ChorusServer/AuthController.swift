@@ -161,6 +161,9 @@ struct AuthController {
                     let role = Role(rawValue: active.role)
                 else { return nil }
                 try await tx.recordLogin(memberID: active.id)
+                try await AuditActor.member(active.id, context: scope.context).record(
+                    "member.joined", "member", active.id.lowercased, ["email": active.email, "role": active.role], in: tx
+                )
                 return try await services.issueTokens(in: tx, memberID: active.id, role: role)
             }
             guard let tokens else { throw Self.invitationRejected }

@@ -11,10 +11,13 @@ public struct ChorusRequestContext: RequestContext {
     public var requestID: String
     /// Largest accepted request body.
     public var maxUploadSize: Int
+    /// The peer's IP address, for the audit log.
+    public var clientAddress: String?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.requestID = ""
         self.maxUploadSize = 1 << 20
+        self.clientAddress = source.channel.remoteAddress?.ipAddress
     }
 }

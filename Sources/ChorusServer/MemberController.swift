@@ -54,6 +54,8 @@ struct MemberController {
                     invitedBy: scope.principal.memberID
                 )
             )
+            try await scope.audit("member.invited", "member", member.id.lowercased,
+                                  ["email": member.email, "role": member.role])
             return try .json(
                 Invited(member: MemberDTO(member), invitationToken: invitation.value, invitationExpiresAt: expires),
                 status: .created
@@ -74,6 +76,7 @@ struct MemberController {
         let expires = Date().addingTimeInterval(scope.services.configuration.invitationLifetime)
         guard let updated = try await scope.tx.renewInvitation(id: id, tokenHash: invitation.hash, expiresAt: expires)
         else { throw Self.noMember }
+        try await scope.audit("member.reinvited", "member", id.lowercased, ["email": updated.email])
         return try .json(
             Invited(member: MemberDTO(updated), invitationToken: invitation.value, invitationExpiresAt: expires),
             status: .created
@@ -100,6 +103,10 @@ struct MemberController {
         guard let updated = try await scope.tx.updateMember(id: id, role: role?.rawValue, displayName: displayName) else {
             throw Self.noMember
         }
+        var change: [String: String] = [:]
+        if updated.role != member.role { change["role"] = "\(member.role) -> \(updated.role)" }
+        if updated.displayName != member.displayName { change["displayName"] = updated.displayName }
+        if !change.isEmpty { try await scope.audit("member.updated", "member", id.lowercased, change) }
         return try .json(MemberDTO(updated))
     }
 
@@ -111,6 +118,7 @@ struct MemberController {
             try await requireAnotherOwner(scope, besides: id)
         }
         guard try await scope.tx.deleteMember(id: id) else { throw Self.noMember }
+        try await scope.audit("member.removed", "member", id.lowercased, ["email": member.email, "role": member.role])
         return .noContent
     }
 

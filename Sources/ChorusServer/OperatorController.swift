@@ -35,7 +35,8 @@ struct OperatorController {
             plan: plan,
             ownerEmail: owner.email,
             ownerDisplayName: owner.displayName,
-            ownerPassword: owner.password
+            ownerPassword: owner.password,
+            actor: .operator(scope.context)
         )
         return try .json(created, status: .created)
     }
@@ -70,7 +71,13 @@ struct OperatorController {
         let status = body.choice("status", as: TenantStatus.self, required: false)
         try body.finish()
         return try await inTenant(id, scope) { tx in
-            try .json(TenantDTO(try await tx.updateTenant(name: name, plan: plan?.rawValue, status: status?.rawValue)))
+            let tenant = try await tx.updateTenant(name: name, plan: plan?.rawValue, status: status?.rawValue)
+            var change: [String: String] = [:]
+            change["name"] = name
+            change["plan"] = plan?.rawValue
+            change["status"] = status?.rawValue
+            try await AuditActor.operator(scope.context).record("tenant.updated", "tenant", id.lowercased, change, in: tx)
+            return try .json(TenantDTO(tenant))
         }
     }
 

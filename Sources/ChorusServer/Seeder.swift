@@ -56,7 +56,8 @@ public enum Seeder {
                     plan: plan,
                     ownerEmail: sample.owner.email.lowercased(),
                     ownerDisplayName: sample.owner.displayName ?? "",
-                    ownerPassword: sample.owner.password
+                    ownerPassword: sample.owner.password,
+                    actor: .seed
                 )
                 outcomes.append(Outcome(slug: sample.slug, ownerEmail: sample.owner.email, created: true))
             }

@@ -15,7 +15,7 @@ public struct ConfigurationError: Error, CustomStringConvertible {
 extension ServerConfiguration {
     /// Reads the configuration. Keys are `chorus.*`; from the environment they are `CHORUS_*` (for example
     /// `chorus.database.url` is `CHORUS_DATABASE_URL`). Secrets come from the environment or from files in the
-    /// secrets folder (`CHORUS_SECRETS_DIR`): `operator-token`, `api-key-pepper` and `jwt/<kid>.pem`.
+    /// secrets folder (`CHORUS_SECRETS_DIR`): `operator-token`, `api-key-pepper`, `audit-signing-key` and `jwt/<kid>.pem`.
     /// - Throws: `ConfigurationError` naming the first missing or malformed value.
     public init(reader: ConfigReader) throws {
         let config = reader.scoped(to: "chorus")
@@ -50,6 +50,11 @@ extension ServerConfiguration {
         else {
             throw ConfigurationError(description: "the API key pepper must be at least 32 bytes of base64url")
         }
+        guard let auditKeyBytes = Base64URL.decode(try secret("audit.signing.key", file: "audit-signing-key")),
+            let auditKey = try? Curve25519.Signing.PrivateKey(rawRepresentation: auditKeyBytes)
+        else {
+            throw ConfigurationError(description: "the audit signing key must be a raw Ed25519 private key in base64url")
+        }
         guard let level = Logger.Level(rawValue: config.string(forKey: "log.level", default: "info")) else {
             throw ConfigurationError(description: "CHORUS_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
         }
@@ -69,6 +74,7 @@ extension ServerConfiguration {
                 refreshTokenLifetime: TimeInterval(config.int(forKey: "refresh.ttl", default: 30 * 24 * 3600)),
                 invitationLifetime: TimeInterval(config.int(forKey: "invitation.ttl", default: 7 * 24 * 3600)),
                 apiKeyPepper: SymmetricKey(data: pepper),
+                auditSigningKey: auditKey,
                 bcryptCost: UInt8(clamping: config.int(forKey: "bcrypt.cost", default: 12)),
                 maxBodyBytes: config.int(forKey: "http.max.body.bytes", default: 1 << 20),
                 logLevel: level

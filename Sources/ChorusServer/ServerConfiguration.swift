@@ -35,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     public var invitationLifetime: TimeInterval
     /// Key of the API-key HMAC.
     public var apiKeyPepper: SymmetricKey
+    /// Ed25519 key that signs audit checkpoints.
+    public var auditSigningKey: Curve25519.Signing.PrivateKey
     /// bcrypt cost for passwords.
     public var bcryptCost: UInt8
     /// Largest accepted request body, in bytes.
@@ -58,6 +60,7 @@ public struct ServerConfiguration: Sendable {
         refreshTokenLifetime: TimeInterval = 30 * 24 * 3600,
         invitationLifetime: TimeInterval = 7 * 24 * 3600,
         apiKeyPepper: SymmetricKey,
+        auditSigningKey: Curve25519.Signing.PrivateKey,
         bcryptCost: UInt8 = 12,
         maxBodyBytes: Int = 1 << 20,
         logLevel: Logger.Level = .info
@@ -76,6 +79,7 @@ public struct ServerConfiguration: Sendable {
         self.refreshTokenLifetime = refreshTokenLifetime
         self.invitationLifetime = invitationLifetime
         self.apiKeyPepper = apiKeyPepper
+        self.auditSigningKey = auditSigningKey
         self.bcryptCost = bcryptCost
         self.maxBodyBytes = maxBodyBytes
         self.logLevel = logLevel

@@ -30,7 +30,9 @@ struct TenantController {
         let name = body.string("name", required: false)
         try body.finish()
         // Plan and status belong to the operator; a tenant admin can only rename.
-        return try .json(TenantDTO(try await scope.tx.updateTenant(name: name, plan: nil, status: nil)))
+        let tenant = try await scope.tx.updateTenant(name: name, plan: nil, status: nil)
+        if let name { try await scope.audit("tenant.renamed", "tenant", tenant.id.lowercased, ["name": name]) }
+        return try .json(TenantDTO(tenant))
     }
 
     @Sendable func me(_ scope: TenantScope) async throws -> Reply {

@@ -21,7 +21,8 @@ extension AppServices {
         plan: Plan,
         ownerEmail: String,
         ownerDisplayName: String,
-        ownerPassword: String?
+        ownerPassword: String?,
+        actor: AuditActor
     ) async throws -> CreatedTenant {
         let passwordHash = try await ownerPassword.asyncMap { try await passwords.hash($0) }
         let tenantID = UUID()
@@ -42,6 +43,10 @@ extension AppServices {
                         inviteExpiresAt: invitationExpiry,
                         invitedBy: nil
                     )
+                )
+                try await actor.record(
+                    "tenant.created", "tenant", tenantID.lowercased,
+                    ["slug": slug, "plan": plan.rawValue, "owner": ownerEmail], in: tx
                 )
                 return CreatedTenant(
                     tenant: TenantDTO(try await tx.tenant()),

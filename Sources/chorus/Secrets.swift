@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import SecurityHub
 
@@ -11,7 +12,7 @@ struct Secrets: ParsableCommand {
 
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create operator-token, api-key-pepper and jwt/<kid>.pem in a folder if they are missing."
+            abstract: "Create operator-token, api-key-pepper, audit-signing-key and jwt/<kid>.pem in a folder if missing."
         )
 
         @Option(help: "The secrets folder (CHORUS_SECRETS_DIR).")
@@ -24,6 +25,10 @@ struct Secrets: ParsableCommand {
                                                     attributes: [.posixPermissions: 0o700])
             try write(Base64URL.random(bytes: 32), to: folder.appendingPathComponent("operator-token"))
             try write(Base64URL.random(bytes: 32), to: folder.appendingPathComponent("api-key-pepper"))
+            try write(
+                Base64URL.encode(Curve25519.Signing.PrivateKey().rawRepresentation),
+                to: folder.appendingPathComponent("audit-signing-key")
+            )
             let existing = (try? FileManager.default.contentsOfDirectory(atPath: jwt.path)) ?? []
             if !existing.contains(where: { $0.hasSuffix(".pem") }) {
                 let stamp = Date().formatted(.iso8601.year().month().day()).replacingOccurrences(of: "-", with: "")

@@ -41,6 +41,7 @@ enum Harness {
             signingKeys: [signingKey.key],
             signingKeyID: signingKey.key.id,
             apiKeyPepper: SymmetricKey(size: .bits256),
+            auditSigningKey: Curve25519.Signing.PrivateKey(),
             // The lowest bcrypt cost keeps the suite fast; production uses 12 (see ServerConfiguration).
             bcryptCost: 4,
             maxBodyBytes: maxBodyBytes,

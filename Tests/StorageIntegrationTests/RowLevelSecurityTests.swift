@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import SecurityHub
 import Storage
 import Testing
 
@@ -27,6 +28,11 @@ import Testing
                                               expiresAt: nil)
                 try await tx.insertRefreshToken(id: UUID(), familyID: UUID(), memberID: member.id,
                                                 hash: UUID().uuidString, expiresAt: Date().addingTimeInterval(60))
+                try await tx.appendAudit { seq in
+                    AuditRecord(seq: seq, tenantID: id, occurredAtMicros: 0, actorType: "operator", actorID: nil,
+                                action: "tenant.created", resourceType: "tenant", resourceID: nil, requestID: nil,
+                                clientAddress: nil, summary: "{}")
+                }
             }
             ids.append(id)
         }
@@ -152,18 +158,30 @@ import Testing
                         "\(t) has no fixture row for tenant A: extend seedTwoTenants when adding a tenant table")
                 #expect(try await connection.count("SELECT count(*) FROM \(t) WHERE tenant_id <> '\(a)'") == 0, "\(t): B is readable")
                 #expect(try await connection.count("SELECT count(*) FROM \(t) WHERE tenant_id = '\(b)'") == 0, "\(t): B is readable")
-                #expect(try await connection.count("WITH u AS (UPDATE \(t) SET tenant_id = tenant_id WHERE tenant_id = '\(b)' RETURNING 1) SELECT count(*) FROM u") == 0,
-                        "\(t): B is updatable")
-                #expect(try await connection.count("WITH d AS (DELETE FROM \(t) WHERE tenant_id = '\(b)' RETURNING 1) SELECT count(*) FROM d") == 0,
-                        "\(t): B is deletable")
+                // Append-only tables (the audit log) grant no UPDATE or DELETE at all: refused outright.
+                for (verb, statement) in [
+                    ("UPDATE", "WITH u AS (UPDATE \(t) SET tenant_id = tenant_id WHERE tenant_id = '\(b)' RETURNING 1) SELECT count(*) FROM u"),
+                    ("DELETE", "WITH d AS (DELETE FROM \(t) WHERE tenant_id = '\(b)' RETURNING 1) SELECT count(*) FROM d"),
+                ] {
+                    let granted = try await connection.texts("SELECT has_table_privilege('chorus_app', 'chorus.\(t)', '\(verb)')::text")
+                    if granted == ["true"] {
+                        #expect(try await connection.count(statement) == 0, "\(t): B's rows are affected by \(verb)")
+                    } else {
+                        try await connection.texts("SAVEPOINT refused")
+                        #expect(await connection.sqlState(statement) == "42501", "\(t): \(verb) is neither granted nor refused")
+                        try await connection.texts("ROLLBACK TO SAVEPOINT refused")
+                    }
+                }
                 let columns = table.columns.joined(separator: ", ")
                 let copied = table.columns.map { $0 == "tenant_id" ? "'\(b)'::uuid" : $0 }.joined(separator: ", ")
                 try await connection.texts("SAVEPOINT probe")
                 #expect(await connection.sqlState("INSERT INTO \(t) (\(columns)) SELECT \(copied) FROM \(t) LIMIT 1") == "42501",
                         "\(t): inserting a row for B must be refused by RLS")
                 try await connection.texts("ROLLBACK TO SAVEPOINT probe")
+                try await connection.texts("SAVEPOINT move")
                 #expect(await connection.sqlState("UPDATE \(t) SET tenant_id = '\(b)'") == "42501",
                         "\(t): moving A's rows to B must be refused by RLS")
+                try await connection.texts("ROLLBACK TO SAVEPOINT move")
                 try await connection.texts("ROLLBACK")
             }
             // With B set, B's rows are there: the emptiness above was isolation, not missing data.

@@ -169,6 +169,9 @@ Fails the render with a clear message when the values cannot work. Renders nothi
 {{- if lt (len (toString .Values.secrets.apiKeyPepper)) 43 }}
 {{- fail "secrets.create is true: set secrets.apiKeyPepper to base64url of at least 32 random bytes (43 characters or more)" }}
 {{- end }}
+{{- if lt (len (toString .Values.secrets.auditSigningKey)) 43 }}
+{{- fail "secrets.create is true: set secrets.auditSigningKey to a raw Ed25519 private key in base64url (chorus secrets init writes one)" }}
+{{- end }}
 {{- if not .Values.secrets.jwtKeys }}
 {{- fail "secrets.create is true: set secrets.jwtKeys to at least one kid -> P-256 private key in PEM" }}
 {{- end }}

@@ -120,6 +120,7 @@ let package = Package(
             dependencies: [
                 "Storage",
                 "SecurityHub",
+                .product(name: "Crypto", package: "swift-crypto"),
                 "Hiredis",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

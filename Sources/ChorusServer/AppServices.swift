@@ -13,6 +13,7 @@ struct AppServices: Sendable {
     let tokens: TokenService
     let passwords: PasswordHasher
     let auditSigner: AuditSigner
+    let vault: SecretVault
     let keyLocations = KeyLocations()
 }
 

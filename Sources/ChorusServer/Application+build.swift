@@ -48,6 +48,7 @@ extension AppServices {
         )
         self.passwords = PasswordHasher(cost: configuration.bcryptCost)
         self.auditSigner = AuditSigner(key: configuration.auditSigningKey)
+        self.vault = SecretVault(ring: configuration.masterKeys)
     }
 }
 

@@ -1,9 +1,9 @@
 public import Configuration
 import Crypto
-import Foundation
+public import Foundation
 import Hiredis
 import Logging
-import SecurityHub
+public import SecurityHub
 import Storage
 
 /// A configuration value that is missing or malformed, named by its environment variable.
@@ -55,6 +55,17 @@ extension ServerConfiguration {
         else {
             throw ConfigurationError(description: "the audit signing key must be a raw Ed25519 private key in base64url")
         }
+        let masterKeys: MasterKeyRing
+        if let single = config.string(forKey: "master.key", isSecret: true) {
+            masterKeys = try Self.masterKeyRing([1: single], source: "CHORUS_MASTER_KEY")
+        } else {
+            let folder = config.string(forKey: "master.keys.dir").map { URL(fileURLWithPath: $0) }
+                ?? secrets?.appendingPathComponent("master-keys")
+            guard let folder else {
+                throw ConfigurationError(description: "set CHORUS_MASTER_KEY, CHORUS_MASTER_KEYS_DIR or CHORUS_SECRETS_DIR")
+            }
+            masterKeys = try Self.masterKeyRing(try Self.readMasterKeys(folder), source: folder.path)
+        }
         guard let level = Logger.Level(rawValue: config.string(forKey: "log.level", default: "info")) else {
             throw ConfigurationError(description: "CHORUS_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
         }
@@ -75,6 +86,7 @@ extension ServerConfiguration {
                 invitationLifetime: TimeInterval(config.int(forKey: "invitation.ttl", default: 7 * 24 * 3600)),
                 apiKeyPepper: SymmetricKey(data: pepper),
                 auditSigningKey: auditKey,
+                masterKeys: masterKeys,
                 bcryptCost: UInt8(clamping: config.int(forKey: "bcrypt.cost", default: 12)),
                 maxBodyBytes: config.int(forKey: "http.max.body.bytes", default: 1 << 20),
                 logLevel: level
@@ -83,6 +95,35 @@ extension ServerConfiguration {
             throw ConfigurationError(description: "CHORUS_DATABASE_URL: \(error.message)")
         } catch let error as RedisError {
             throw ConfigurationError(description: "CHORUS_REDIS_URL: \(error.message)")
+        }
+    }
+
+    /// Reads `v<N>.key` files (base64url of 32 bytes) from a folder, by version.
+    public static func readMasterKeys(_ folder: URL) throws -> [Int: String] {
+        var keys: [Int: String] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
+            guard name.hasPrefix("v"), name.hasSuffix(".key"), let version = Int(name.dropFirst().dropLast(4)),
+                version > 0
+            else { continue }
+            keys[version] = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return keys
+    }
+
+    /// A ring from base64url keys by version.
+    public static func masterKeyRing(_ texts: [Int: String], source: String) throws -> MasterKeyRing {
+        var keys: [Int: SymmetricKey] = [:]
+        for (version, text) in texts {
+            guard let bytes = Base64URL.decode(text), bytes.count == 32 else {
+                throw ConfigurationError(description: "\(source): master key v\(version) must be 32 bytes of base64url")
+            }
+            keys[version] = SymmetricKey(data: bytes)
+        }
+        do {
+            return try MasterKeyRing(keys: keys)
+        } catch {
+            throw ConfigurationError(description: "\(source): no master key (v1.key, v2.key, …)")
         }
     }
 

@@ -37,6 +37,8 @@ public struct ServerConfiguration: Sendable {
     public var apiKeyPepper: SymmetricKey
     /// Ed25519 key that signs audit checkpoints.
     public var auditSigningKey: Curve25519.Signing.PrivateKey
+    /// Versioned master keys that wrap the tenants' data keys.
+    public var masterKeys: MasterKeyRing
     /// bcrypt cost for passwords.
     public var bcryptCost: UInt8
     /// Largest accepted request body, in bytes.
@@ -61,6 +63,7 @@ public struct ServerConfiguration: Sendable {
         invitationLifetime: TimeInterval = 7 * 24 * 3600,
         apiKeyPepper: SymmetricKey,
         auditSigningKey: Curve25519.Signing.PrivateKey,
+        masterKeys: MasterKeyRing,
         bcryptCost: UInt8 = 12,
         maxBodyBytes: Int = 1 << 20,
         logLevel: Logger.Level = .info
@@ -80,6 +83,7 @@ public struct ServerConfiguration: Sendable {
         self.invitationLifetime = invitationLifetime
         self.apiKeyPepper = apiKeyPepper
         self.auditSigningKey = auditSigningKey
+        self.masterKeys = masterKeys
         self.bcryptCost = bcryptCost
         self.maxBodyBytes = maxBodyBytes
         self.logLevel = logLevel

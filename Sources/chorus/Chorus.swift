@@ -6,6 +6,6 @@ struct Chorus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chorus",
         abstract: "Chorus, a multi-tenant conversational AI platform.",
-        subcommands: [Serve.self, Migrate.self, Seed.self, Secrets.self, Audit.self]
+        subcommands: [Serve.self, Migrate.self, Seed.self, Secrets.self, Audit.self, Keys.self]
     )
 }

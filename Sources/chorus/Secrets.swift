@@ -12,7 +12,7 @@ struct Secrets: ParsableCommand {
 
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create operator-token, api-key-pepper, audit-signing-key and jwt/<kid>.pem in a folder if missing."
+            abstract: "Create operator-token, api-key-pepper, audit-signing-key, master-keys/v1.key and jwt/<kid>.pem if missing."
         )
 
         @Option(help: "The secrets folder (CHORUS_SECRETS_DIR).")
@@ -29,6 +29,12 @@ struct Secrets: ParsableCommand {
                 Base64URL.encode(Curve25519.Signing.PrivateKey().rawRepresentation),
                 to: folder.appendingPathComponent("audit-signing-key")
             )
+            let master = folder.appendingPathComponent("master-keys")
+            try FileManager.default.createDirectory(at: master, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            if ((try? FileManager.default.contentsOfDirectory(atPath: master.path)) ?? []).isEmpty {
+                try write(Base64URL.random(bytes: 32), to: master.appendingPathComponent("v1.key"))
+            }
             let existing = (try? FileManager.default.contentsOfDirectory(atPath: jwt.path)) ?? []
             if !existing.contains(where: { $0.hasSuffix(".pem") }) {
                 let stamp = Date().formatted(.iso8601.year().month().day()).replacingOccurrences(of: "-", with: "")

@@ -42,6 +42,7 @@ enum Harness {
             signingKeyID: signingKey.key.id,
             apiKeyPepper: SymmetricKey(size: .bits256),
             auditSigningKey: Curve25519.Signing.PrivateKey(),
+            masterKeys: try MasterKeyRing(keys: [1: SymmetricKey(size: .bits256)]),
             // The lowest bcrypt cost keeps the suite fast; production uses 12 (see ServerConfiguration).
             bcryptCost: 4,
             maxBodyBytes: maxBodyBytes,

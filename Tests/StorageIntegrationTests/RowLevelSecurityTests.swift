@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import PostgresNIO
 import SecurityHub
@@ -11,6 +12,8 @@ import Testing
         var name: String
         var columns: [String]
     }
+
+    static let fixtureVault = SecretVault(ring: try! MasterKeyRing(keys: [1: SecretVaultTests.masterV1]))
 
     /// Two tenants with a row in every tenant table, written through the storage API.
     static func seedTwoTenants(_ database: Database) async throws -> (UUID, UUID) {
@@ -33,6 +36,7 @@ import Testing
                                 action: "tenant.created", resourceType: "tenant", resourceID: nil, requestID: nil,
                                 clientAddress: nil, summary: "{}")
                 }
+                try await tx.putSecret(name: "fixture", plaintext: "fixture-secret-value", vault: fixtureVault)
             }
             ids.append(id)
         }

@@ -111,6 +111,18 @@ The Secret that holds the Redis URL.
 The JWT key ids mounted as jwt/<kid>.pem, as a JSON list: the keys of secrets.jwtKeys when the chart writes
 the Secret, else secrets.jwtKeyIDs. An empty list means the whole Secret is mounted as CHORUS_JWT_KEYS_DIR.
 */}}
+{{/*
+The master key versions mounted as master-keys/v<N>.key from Secret keys master-key-v<N>, as a JSON list: the
+keys of secrets.masterKeys when the chart writes the Secret, else secrets.masterKeyVersions.
+*/}}
+{{- define "chorus.masterKeyVersions" -}}
+{{- if .Values.secrets.create }}
+{{- keys .Values.secrets.masterKeys | sortAlpha | toJson }}
+{{- else }}
+{{- .Values.secrets.masterKeyVersions | default (list 1) | toJson }}
+{{- end }}
+{{- end }}
+
 {{- define "chorus.jwtKeyIDs" -}}
 {{- if .Values.secrets.create }}
 {{- keys .Values.secrets.jwtKeys | sortAlpha | toJson }}
@@ -171,6 +183,9 @@ Fails the render with a clear message when the values cannot work. Renders nothi
 {{- end }}
 {{- if lt (len (toString .Values.secrets.auditSigningKey)) 43 }}
 {{- fail "secrets.create is true: set secrets.auditSigningKey to a raw Ed25519 private key in base64url (chorus secrets init writes one)" }}
+{{- end }}
+{{- if not .Values.secrets.masterKeys }}
+{{- fail "secrets.create is true: set secrets.masterKeys to at least one version -> base64url of 32 random bytes (chorus secrets init writes master-keys/v1.key)" }}
 {{- end }}
 {{- if not .Values.secrets.jwtKeys }}
 {{- fail "secrets.create is true: set secrets.jwtKeys to at least one kid -> P-256 private key in PEM" }}

@@ -1,0 +1,39 @@
+/// Finds personal data in chat text with hand-written scanners over UTF-8 bytes: no regular expressions on the
+/// hot path, one pass per recognizer, and checksums (Luhn, mod-97) as part of detection.
+public struct PIIDetector: Sendable {
+    /// The entities to look for.
+    public var entities: Set<PIIEntity>
+
+    /// Creates a detector for `entities` (all by default).
+    public init(entities: Set<PIIEntity> = Set(PIIEntity.allCases)) {
+        self.entities = entities
+    }
+
+    /// Every match in `text`, ordered by position, without overlaps (the higher score wins an overlap).
+    public func detect(_ text: String) -> [PIIMatch] {
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBufferPointer { buffer in detect(UnsafeBufferPointer(buffer)) }
+    }
+
+    func detect(_ b: UnsafeBufferPointer<UInt8>) -> [PIIMatch] {
+        var found: [PIIMatch] = []
+        if entities.contains(.email) { Scanners.emails(b, into: &found) }
+        if entities.contains(.creditCard) || entities.contains(.phone) || entities.contains(.usSSN) {
+            Scanners.digitRuns(b, entities: entities, into: &found)
+        }
+        if entities.contains(.iban) { Scanners.ibans(b, into: &found) }
+        if entities.contains(.ipAddress) { Scanners.ipv4(b, into: &found); Scanners.ipv6(b, into: &found) }
+        if entities.contains(.dateOfBirth) { Scanners.datesOfBirth(b, into: &found) }
+        return Self.resolve(found)
+    }
+
+    /// Keeps the best of overlapping matches.
+    static func resolve(_ matches: [PIIMatch]) -> [PIIMatch] {
+        let ordered = matches.sorted { $0.score != $1.score ? $0.score > $1.score : $0.range.count > $1.range.count }
+        var kept: [PIIMatch] = []
+        for match in ordered where !kept.contains(where: { $0.range.overlaps(match.range) }) {
+            kept.append(match)
+        }
+        return kept.sorted { $0.range.lowerBound < $1.range.lowerBound }
+    }
+}

@@ -1,0 +1,457 @@
+/// The recognizers. Each scans the bytes once and appends what it finds; `PIIDetector.resolve` settles overlaps.
+enum Scanners {
+    typealias Bytes = UnsafeBufferPointer<UInt8>
+
+    // MARK: Character classes
+
+    @inline(__always) static func isDigit(_ c: UInt8) -> Bool { c &- 0x30 < 10 }
+    @inline(__always) static func isAlpha(_ c: UInt8) -> Bool { (c | 0x20) &- 0x61 < 26 }
+    @inline(__always) static func isAlnum(_ c: UInt8) -> Bool { isDigit(c) || isAlpha(c) }
+    @inline(__always) static func isUpper(_ c: UInt8) -> Bool { c &- 0x41 < 26 }
+    @inline(__always) static func isHex(_ c: UInt8) -> Bool { isDigit(c) || (c | 0x20) &- 0x61 < 6 }
+    @inline(__always) static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+    @inline(__always) static func lower(_ c: UInt8) -> UInt8 { isUpper(c) ? c | 0x20 : c }
+
+    /// Whether one of `words` (lower-case ASCII) occurs in the `window` bytes before `start`.
+    static func context(_ b: Bytes, before start: Int, window: Int, _ words: [[UInt8]]) -> Bool {
+        let from = max(0, start - window)
+        guard from < start else { return false }
+        for word in words where word.count <= start - from {
+            var i = from
+            while i + word.count <= start {
+                var j = 0
+                while j < word.count && lower(b[i + j]) == word[j] { j += 1 }
+                if j == word.count { return true }
+                i += 1
+            }
+        }
+        return false
+    }
+
+    static func words(_ list: [String]) -> [[UInt8]] { list.map { Array($0.utf8) } }
+
+    // MARK: Email
+
+    /// Local-part bytes, UTF-8 included: internationalised addresses (RFC 6531) are masked whole, never in part.
+    static func isLocal(_ c: UInt8) -> Bool {
+        isAlnum(c) || c == 0x2E || c == 0x5F || c == 0x25 || c == 0x2B || c == 0x2D || c >= 0x80
+    }
+
+    static func emails(_ b: Bytes, into found: inout [PIIMatch]) {
+        var i = 0
+        while i < b.count {
+            defer { i += 1 }
+            guard b[i] == 0x40 else { continue }
+            var l = i
+            while l > 0 && isLocal(b[l - 1]) { l -= 1 }
+            while l < i && b[l] == 0x2E { l += 1 }
+            guard l < i, b[i - 1] != 0x2E else { continue }
+            var r = i + 1
+            var dots = 0
+            var lastDot = -1
+            while r < b.count && (isAlnum(b[r]) || b[r] == 0x2D || (b[r] == 0x2E && r + 1 < b.count && isAlnum(b[r + 1]))) {
+                if b[r] == 0x2E {
+                    if lastDot == r - 1 { break }
+                    dots += 1
+                    lastDot = r
+                }
+                r += 1
+            }
+            guard dots > 0, r - lastDot > 2, (lastDot + 1..<r).allSatisfy({ isAlpha(b[$0]) }) else { continue }
+            // An address inside a URL ("https://user@host/…", "http://site.com/@name") is part of the URL.
+            var token = l
+            while token > 0 && !isSpace(b[token - 1]) { token -= 1 }
+            var inURL = false
+            if l - token >= 3 {
+                for k in token..<(l - 2) where b[k] == 0x3A && b[k + 1] == 0x2F && b[k + 2] == 0x2F { inURL = true }
+            }
+            if inURL || (l > 0 && b[l - 1] == 0x2F) { continue }
+            found.append(PIIMatch(entity: .email, range: l..<r, score: 0.95))
+            i = r - 1
+        }
+    }
+
+    // MARK: Numbers: cards, phones, SSNs
+
+    static let notPhoneWords = words(["order", "invoice", "ticket", "ref", "tracking", "account", "acct", "#", "no.",
+                                      "number:", "id", "reference", "booking", "confirmation"])
+    static let ssnWords = words(["ssn", "social security", "social-security"])
+    static let phoneWords = words(["phone", "call", "tel", "mobile", "cell", "whatsapp", "text me", "reach me", "fax"])
+
+    /// One run of digit groups with single separators between them.
+    struct DigitRun {
+        var start = 0
+        var end = 0
+        var digits: [UInt8] = []
+        var groups: [Int] = []
+        var separators: [UInt8] = []
+        var plus = false
+        var parenthesised = false
+    }
+
+    static func digitRuns(_ b: Bytes, entities: Set<PIIEntity>, into found: inout [PIIMatch]) {
+        var i = 0
+        while i < b.count {
+            let c = b[i]
+            let startsRun = isDigit(c) || ((c == 0x2B || c == 0x28) && i + 1 < b.count && isDigit(b[i + 1]))
+            guard startsRun, i == 0 || !(isAlnum(b[i - 1]) || b[i - 1] == 0x2E || b[i - 1] == 0x2F || b[i - 1] == 0x2D)
+            else {
+                i += 1
+                continue
+            }
+            var run = DigitRun(start: i)
+            var j = i
+            if b[j] == 0x2B { run.plus = true; j += 1 }
+            if j < b.count && b[j] == 0x28 { run.parenthesised = true; j += 1 }
+            var group = 0
+            while j < b.count {
+                if isDigit(b[j]) {
+                    run.digits.append(b[j])
+                    group += 1
+                    j += 1
+                    continue
+                }
+                // A separator counts only between digits: ' ', '-', '.', or ') '.
+                var k = j
+                if b[k] == 0x29 { k += 1; if k < b.count && b[k] == 0x20 { k += 1 } }
+                else if b[k] == 0x20 || b[k] == 0x2D || b[k] == 0x2E { k += 1 }
+                if k < b.count && b[k] == 0x28 { k += 1 }
+                guard k > j, k < b.count, isDigit(b[k]), group > 0 else { break }
+                run.groups.append(group)
+                run.separators.append(b[j])
+                group = 0
+                j = k
+            }
+            run.groups.append(group)
+            run.end = j
+            // A run glued to letters or more digits is an identifier, not a number of ours.
+            if j < b.count && (isAlpha(b[j]) || b[j] == 0x40) {
+                i = j
+                continue
+            }
+            classify(run, b, entities: entities, into: &found)
+            i = max(j, i + 1)
+        }
+    }
+
+    static func classify(_ run: DigitRun, _ b: Bytes, entities: Set<PIIEntity>, into found: inout [PIIMatch]) {
+        let count = run.digits.count
+        let range = run.start..<run.end
+        if entities.contains(.creditCard), (13...19).contains(count), !run.plus, !run.parenthesised,
+            (0x32...0x36).contains(run.digits[0]), Set(run.separators).count <= 1, luhn(run.digits)
+        {
+            found.append(PIIMatch(entity: .creditCard, range: range, score: 0.95))
+            return
+        }
+        if entities.contains(.usSSN), count == 9, !run.plus, !run.parenthesised {
+            let dashed = run.groups == [3, 2, 4] && Set(run.separators).count == 1
+                && (run.separators[0] == 0x2D || run.separators[0] == 0x20)
+            let bare = run.groups == [9] && context(b, before: run.start, window: 30, ssnWords)
+            if (dashed || bare) && validSSN(run.digits) {
+                found.append(PIIMatch(entity: .usSSN, range: range, score: dashed ? 0.85 : 0.6))
+                return
+            }
+        }
+        guard entities.contains(.phone) else { return }
+        if context(b, before: run.start, window: 24, notPhoneWords)
+            && !context(b, before: run.start, window: 24, phoneWords)
+        {
+            return
+        }
+        let dotted = run.separators.contains(0x2E)
+        if run.plus {
+            // E.164: a country code and up to 15 digits.
+            if (8...15).contains(count) && run.digits[0] != 0x30 {
+                found.append(PIIMatch(entity: .phone, range: range, score: 0.85))
+            }
+            return
+        }
+        let nanp = count == 10 && (run.groups == [3, 3, 4] || run.groups == [10]) && run.digits[0] >= 0x32
+            && run.digits[3] >= 0x32
+        let nanpWithOne = count == 11 && run.digits[0] == 0x31 && (run.groups == [1, 3, 3, 4] || run.groups == [11])
+        let trunk = run.digits[0] == 0x30 && (10...11).contains(count) && run.digits[1] != 0x30
+            && run.groups.allSatisfy { $0 >= 2 }
+        let hinted = context(b, before: run.start, window: 24, phoneWords)
+        if (nanp || nanpWithOne) && (run.groups.count > 1 || hinted) && !(dotted && run.groups.count != 3) {
+            found.append(PIIMatch(entity: .phone, range: range, score: run.groups.count > 1 ? 0.75 : 0.6))
+        } else if trunk && (run.groups.count > 1 || hinted) {
+            found.append(PIIMatch(entity: .phone, range: range, score: 0.65))
+        } else if hinted && (7...15).contains(count) && run.groups.count > 1 {
+            found.append(PIIMatch(entity: .phone, range: range, score: 0.5))
+        }
+    }
+
+    static func luhn(_ digits: [UInt8]) -> Bool {
+        var sum = 0
+        for (index, digit) in digits.reversed().enumerated() {
+            var value = Int(digit - 0x30)
+            if index % 2 == 1 {
+                value *= 2
+                if value > 9 { value -= 9 }
+            }
+            sum += value
+        }
+        return sum % 10 == 0
+    }
+
+    static func validSSN(_ d: [UInt8]) -> Bool {
+        let value = d.map { Int($0 - 0x30) }
+        let area = value[0] * 100 + value[1] * 10 + value[2]
+        let group = value[3] * 10 + value[4]
+        let serial = value[5] * 1000 + value[6] * 100 + value[7] * 10 + value[8]
+        guard area != 0, area != 666, area < 900, group != 0, serial != 0 else { return false }
+        // Well-known fakes that appear in documentation and tests.
+        return !(area == 123 && group == 45 && serial == 6789) && !(area == 78 && group == 5 && serial == 1120)
+    }
+
+    // MARK: IBAN
+
+    static func ibans(_ b: Bytes, into found: inout [PIIMatch]) {
+        var i = 0
+        while i + 4 < b.count {
+            guard isUpper(b[i]), isUpper(b[i + 1]), isDigit(b[i + 2]), isDigit(b[i + 3]),
+                i == 0 || !isAlnum(b[i - 1])
+            else {
+                i += 1
+                continue
+            }
+            // Collect alphanumerics, allowing single spaces between groups; remember where each group ends.
+            var chars: [UInt8] = []
+            var ends: [(chars: Int, byte: Int)] = []
+            var j = i
+            while j < b.count && chars.count < 34 {
+                if isAlnum(b[j]) {
+                    chars.append(isAlpha(b[j]) ? b[j] & ~0x20 : b[j])
+                    j += 1
+                    if j == b.count || !isAlnum(b[j]) { ends.append((chars.count, j)) }
+                } else if b[j] == 0x20 && j + 1 < b.count && isAlnum(b[j + 1]) && !chars.isEmpty {
+                    j += 1
+                } else {
+                    break
+                }
+            }
+            // The longest prefix, at a group boundary, that passes mod 97.
+            var matched = false
+            for end in ends.reversed() where end.chars >= 15 {
+                if mod97(Array(chars[0..<end.chars])) == 1 {
+                    found.append(PIIMatch(entity: .iban, range: i..<end.byte, score: 0.95))
+                    i = end.byte
+                    matched = true
+                    break
+                }
+            }
+            if !matched { i += 1 }
+        }
+    }
+
+    static func mod97(_ chars: [UInt8]) -> Int {
+        var remainder = 0
+        for c in chars[4...] + chars[0..<4] {
+            if isDigit(c) {
+                remainder = (remainder * 10 + Int(c - 0x30)) % 97
+            } else if isAlpha(c) {
+                remainder = (remainder * 100 + Int((c | 0x20) - 0x61 + 10)) % 97
+            } else {
+                return -1
+            }
+        }
+        return remainder
+    }
+
+    // MARK: IP addresses
+
+    static func ipv4(_ b: Bytes, into found: inout [PIIMatch]) {
+        var i = 0
+        while i < b.count {
+            guard isDigit(b[i]), i == 0 || !(isAlnum(b[i - 1]) || b[i - 1] == 0x2E) else {
+                i += 1
+                continue
+            }
+            var j = i
+            var octets = 0
+            var valid = true
+            while octets < 4 {
+                var value = 0
+                var digits = 0
+                while j < b.count && isDigit(b[j]) && digits < 4 {
+                    value = value * 10 + Int(b[j] - 0x30)
+                    digits += 1
+                    j += 1
+                }
+                if digits == 0 || digits > 3 || value > 255 {
+                    valid = false
+                    break
+                }
+                octets += 1
+                if octets < 4 {
+                    guard j + 1 < b.count, b[j] == 0x2E, isDigit(b[j + 1]) else {
+                        valid = false
+                        break
+                    }
+                    j += 1
+                }
+            }
+            let glued = j < b.count && (isAlnum(b[j]) || (b[j] == 0x2E && j + 1 < b.count && isDigit(b[j + 1])))
+            if valid && octets == 4 && !glued {
+                found.append(PIIMatch(entity: .ipAddress, range: i..<j, score: 0.7))
+                i = j
+            } else {
+                // Skip the rest of this run of digits and dots: it is not an address, nor is any part of it.
+                while i < b.count && (isDigit(b[i]) || b[i] == 0x2E) { i += 1 }
+            }
+        }
+    }
+
+    static func ipv6(_ b: Bytes, into found: inout [PIIMatch]) {
+        var i = 0
+        while i < b.count {
+            guard isHex(b[i]) || (b[i] == 0x3A && i + 1 < b.count && b[i + 1] == 0x3A),
+                i == 0 || !(isAlnum(b[i - 1]) || b[i - 1] == 0x3A)
+            else {
+                i += 1
+                continue
+            }
+            var j = i
+            while j < b.count && (isHex(b[j]) || b[j] == 0x3A) { j += 1 }
+            // A trailing colon belongs to the sentence ("address: …:").
+            var end = j
+            while end > i && b[end - 1] == 0x3A && !(end - 2 >= i && b[end - 2] == 0x3A) { end -= 1 }
+            if end - i >= 2, !(j < b.count && isAlnum(b[j])), validIPv6(b, i..<end) {
+                found.append(PIIMatch(entity: .ipAddress, range: i..<end, score: 0.7))
+            }
+            i = max(j, i + 1)
+        }
+    }
+
+    static func validIPv6(_ b: Bytes, _ range: Range<Int>) -> Bool {
+        var groups = 0
+        var doubleColons = 0
+        var groupLength = 0
+        var index = range.lowerBound
+        var sawHexLetterOrLongGroup = false
+        while index < range.upperBound {
+            if b[index] == 0x3A {
+                if groupLength > 0 { groups += 1 }
+                if index + 1 < range.upperBound && b[index + 1] == 0x3A {
+                    doubleColons += 1
+                    index += 2
+                } else {
+                    if groupLength == 0 && index != range.lowerBound { return false }
+                    if index == range.lowerBound { return false }
+                    index += 1
+                }
+                groupLength = 0
+                continue
+            }
+            groupLength += 1
+            if groupLength > 4 { return false }
+            if !isDigit(b[index]) || groupLength == 4 { sawHexLetterOrLongGroup = true }
+            index += 1
+        }
+        if groupLength > 0 { groups += 1 }
+        guard doubleColons <= 1 else { return false }
+        // Times ("10:30:00") and ratios are not addresses: require the full 8 groups, or "::" with hex in it.
+        return doubleColons == 0 ? groups == 8 : (groups <= 7 && (sawHexLetterOrLongGroup || groups >= 3))
+    }
+
+    // MARK: Dates of birth
+
+    static let birthWords = words(["born", "birth", "dob", "d.o.b", "birthday", "b-day", "bday", "né", "geboren"])
+    static let ordinalSuffixes = words(["st", "nd", "rd", "th"])
+    static let months = words(["january", "february", "march", "april", "may", "june", "july", "august",
+                               "september", "october", "november", "december"])
+
+    static func datesOfBirth(_ b: Bytes, into found: inout [PIIMatch]) {
+        var i = 0
+        while i < b.count {
+            guard i == 0 || !isAlnum(b[i - 1]), isDigit(b[i]) || isAlpha(b[i]) else {
+                i += 1
+                continue
+            }
+            if let end = numericDate(b, at: i) ?? namedDate(b, at: i),
+                context(b, before: i, window: 40, birthWords)
+            {
+                found.append(PIIMatch(entity: .dateOfBirth, range: i..<end, score: 0.75))
+                i = end
+                continue
+            }
+            i += 1
+        }
+    }
+
+    /// Reads digits; returns the value and the index after them.
+    static func number(_ b: Bytes, at i: Int, maxDigits: Int) -> (Int, Int)? {
+        var j = i
+        var value = 0
+        while j < b.count && isDigit(b[j]) && j - i < maxDigits {
+            value = value * 10 + Int(b[j] - 0x30)
+            j += 1
+        }
+        if j == i || (j < b.count && isDigit(b[j])) { return nil }
+        return (value, j)
+    }
+
+    /// `YYYY-MM-DD`, `DD/MM/YYYY`, `MM/DD/YYYY`, `DD.MM.YYYY`.
+    static func numericDate(_ b: Bytes, at i: Int) -> Int? {
+        guard let (first, a) = number(b, at: i, maxDigits: 4), a < b.count else { return nil }
+        let separator = b[a]
+        guard separator == 0x2D || separator == 0x2F || separator == 0x2E,
+            let (second, c) = number(b, at: a + 1, maxDigits: 2), c < b.count, b[c] == separator,
+            let (third, end) = number(b, at: c + 1, maxDigits: 4)
+        else { return nil }
+        if end < b.count && isAlnum(b[end]) { return nil }
+        let digitsOfFirst = a - i
+        if digitsOfFirst == 4 { return validDate(year: first, month: second, day: third) ? end : nil }
+        guard end - (c + 1) == 4 else { return nil }
+        let plausible = validDate(year: third, month: second, day: first) || validDate(year: third, month: first, day: second)
+        return plausible ? end : nil
+    }
+
+    /// `12 March 1985`, `March 12, 1985`, `12 Mar 1985`.
+    static func namedDate(_ b: Bytes, at i: Int) -> Int? {
+        func month(at index: Int) -> (Int, Int)? {
+            for (number, name) in months.enumerated() {
+                for length in [name.count, 3] where index + length <= b.count {
+                    if (0..<length).allSatisfy({ lower(b[index + $0]) == name[$0] })
+                        && (index + length == b.count || !isAlpha(b[index + length]))
+                    {
+                        var end = index + length
+                        if length == 3 && end < b.count && b[end] == 0x2E { end += 1 }
+                        return (number + 1, end)
+                    }
+                }
+            }
+            return nil
+        }
+        func skipSpaces(_ index: Int) -> Int {
+            var k = index
+            while k < b.count && (b[k] == 0x20 || b[k] == 0x2C) { k += 1 }
+            return k
+        }
+        if isDigit(b[i]), let (day, a) = number(b, at: i, maxDigits: 2) {
+            var k = a
+            if k + 1 < b.count, ordinalSuffixes.contains([lower(b[k]), lower(b[k + 1])]) { k += 2 }
+            k = skipSpaces(k)
+            if k + 3 <= b.count && lower(b[k]) == 0x6F && lower(b[k + 1]) == 0x66 && b[k + 2] == 0x20 { k += 3 }
+            guard let (m, afterMonth) = month(at: k) else { return nil }
+            let y = skipSpaces(afterMonth)
+            guard let (year, end) = number(b, at: y, maxDigits: 4), end - y == 4,
+                validDate(year: year, month: m, day: day)
+            else { return nil }
+            return end
+        }
+        guard let (m, afterMonth) = month(at: i) else { return nil }
+        let d = skipSpaces(afterMonth)
+        guard d < b.count, let (day, a) = number(b, at: d, maxDigits: 2) else { return nil }
+        var k = a
+        if k + 1 < b.count, ordinalSuffixes.contains([lower(b[k]), lower(b[k + 1])]) { k += 2 }
+        k = skipSpaces(k)
+        guard let (year, end) = number(b, at: k, maxDigits: 4), end - k == 4, validDate(year: year, month: m, day: day)
+        else { return nil }
+        return end
+    }
+
+    static func validDate(year: Int, month: Int, day: Int) -> Bool {
+        (1900...2030).contains(year) && (1...12).contains(month) && (1...31).contains(day)
+    }
+}

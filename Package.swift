@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "chorus", targets: ["chorus"]),
         .library(name: "ChorusServer", targets: ["ChorusServer"]),
+        .library(name: "SecurityHub", targets: ["SecurityHub"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),

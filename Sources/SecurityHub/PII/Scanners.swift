@@ -312,7 +312,16 @@ enum Scanners {
                 continue
             }
             var j = i
-            while j < b.count && (isHex(b[j]) || b[j] == 0x3A) { j += 1 }
+            var colons = 0
+            while j < b.count && (isHex(b[j]) || b[j] == 0x3A) {
+                if b[j] == 0x3A { colons += 1 }
+                j += 1
+            }
+            // Ordinary words made of hex letters ("face", "added") have no colons: nothing to validate.
+            guard colons >= 2 else {
+                i = max(j, i + 1)
+                continue
+            }
             // A trailing colon belongs to the sentence ("address: …:").
             var end = j
             while end > i && b[end - 1] == 0x3A && !(end - 2 >= i && b[end - 2] == 0x3A) { end -= 1 }
@@ -362,20 +371,32 @@ enum Scanners {
                                "september", "october", "november", "december"])
 
     static func datesOfBirth(_ b: Bytes, into found: inout [PIIMatch]) {
+        // Context first: most text never mentions a birth, so dates are only parsed in the 40 bytes after a
+        // context word, not at every word of the text.
         var i = 0
+        var scannedUpTo = 0
         while i < b.count {
-            guard i == 0 || !isAlnum(b[i - 1]), isDigit(b[i]) || isAlpha(b[i]) else {
+            let c = lower(b[i])
+            guard c == 0x62 || c == 0x64 || c == 0x6E || c == 0x67, i == 0 || !isAlpha(b[i - 1]),
+                let word = birthWords.first(where: { word in
+                    i + word.count <= b.count && (0..<word.count).allSatisfy { lower(b[i + $0]) == word[$0] }
+                })
+            else {
                 i += 1
                 continue
             }
-            if let end = numericDate(b, at: i) ?? namedDate(b, at: i),
-                context(b, before: i, window: 40, birthWords)
-            {
-                found.append(PIIMatch(entity: .dateOfBirth, range: i..<end, score: 0.75))
-                i = end
-                continue
+            var k = max(i + word.count, scannedUpTo)
+            let limit = min(b.count, i + word.count + 40)
+            while k < limit {
+                if (k == 0 || !isAlnum(b[k - 1])) && isAlnum(b[k]), let end = numericDate(b, at: k) ?? namedDate(b, at: k) {
+                    found.append(PIIMatch(entity: .dateOfBirth, range: k..<end, score: 0.75))
+                    k = end
+                    continue
+                }
+                k += 1
             }
-            i += 1
+            scannedUpTo = k
+            i += word.count
         }
     }
 

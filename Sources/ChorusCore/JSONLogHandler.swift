@@ -1,5 +1,5 @@
 public import Logging
-import Foundation
+public import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -13,11 +13,15 @@ public struct JSONLogHandler: LogHandler {
     /// Messages below this level are dropped.
     public var logLevel: Logger.Level
     private let label: String
+    private let scrub: (@Sendable (String) -> String)?
 
     /// Creates a handler for `label` at `level`.
-    public init(label: String, level: Logger.Level = .info) {
+    /// - Parameter scrub: applied to the message and every string value before it is written, so personal data
+    ///   (an email in an error, a phone in a payload) never reaches a log line unmasked.
+    public init(label: String, level: Logger.Level = .info, scrub: (@Sendable (String) -> String)? = nil) {
         self.label = label
         self.logLevel = level
+        self.scrub = scrub
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -26,22 +30,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields: [String: JSONValue] = [
-            "time": .string(Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))),
-            "level": .string(event.level.rawValue),
-            "label": .string(label),
-            "message": .string(event.message.description),
-        ]
-        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        for (key, value) in merged where fields[key] == nil {
-            fields[key] = Self.json(value)
-        }
-        if event.level >= .error || event.level == .trace {
-            fields["source"] = .string("\(event.file):\(event.line)")
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard var line = try? encoder.encode(JSONValue.object(fields)) else { return }
+        guard var line = render(event) else { return }
         line.append(0x0A)
         line.withUnsafeBytes { bytes in
             // One write(2) per line keeps lines from concurrent tasks whole.
@@ -49,12 +38,33 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 
-    private static func json(_ value: Logger.MetadataValue) -> JSONValue {
+    /// The JSON line for an event, without its newline.
+    public func render(_ event: LogEvent) -> Data? {
+        let clean: (String) -> String = scrub ?? { $0 }
+        var fields: [String: JSONValue] = [
+            "time": .string(Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))),
+            "level": .string(event.level.rawValue),
+            "label": .string(label),
+            "message": .string(clean(event.message.description)),
+        ]
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        for (key, value) in merged where fields[key] == nil {
+            fields[key] = Self.json(value, clean)
+        }
+        if event.level >= .error || event.level == .trace {
+            fields["source"] = .string("\(event.file):\(event.line)")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try? encoder.encode(JSONValue.object(fields))
+    }
+
+    private static func json(_ value: Logger.MetadataValue, _ clean: (String) -> String) -> JSONValue {
         switch value {
-        case .string(let text): .string(text)
-        case .stringConvertible(let value): .string(value.description)
-        case .array(let values): .array(values.map(json))
-        case .dictionary(let values): .object(values.mapValues(json))
+        case .string(let text): .string(clean(text))
+        case .stringConvertible(let value): .string(clean(value.description))
+        case .array(let values): .array(values.map { json($0, clean) })
+        case .dictionary(let values): .object(values.mapValues { json($0, clean) })
         }
     }
 }

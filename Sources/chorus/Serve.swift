@@ -2,10 +2,12 @@ import ArgumentParser
 import ChorusCore
 import ChorusServer
 import Configuration
+import Crypto
 import Hummingbird
 import Logging
 import Metrics
 import Prometheus
+import SecurityHub
 import ServiceLifecycle
 import UnixSignals
 
@@ -20,8 +22,10 @@ struct Serve: AsyncParsableCommand {
         let reader = ConfigReader(providers: [EnvironmentVariablesProvider()])
         let configuration = try ServerConfiguration(reader: reader)
         let json = logFormat == "json"
+        // Logs are platform-wide, not a tenant's: personal data in them is redacted, never hashed or encrypted.
+        let masker = PIIMasker(tenantKey: SymmetricKey(size: .bits256))
         LoggingSystem.bootstrap { label -> any LogHandler in
-            if json { return JSONLogHandler(label: label, level: configuration.logLevel) }
+            if json { return JSONLogHandler(label: label, level: configuration.logLevel, scrub: { masker.mask($0) }) }
             var handler = StreamLogHandler.standardOutput(label: label)
             handler.logLevel = configuration.logLevel
             return handler

@@ -105,10 +105,3 @@ enum TenantStatus: String, CaseIterable {
     case active
     case suspended
 }
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+public import PostgresNIO
 
 /// A PostgreSQL address as `postgres://user:password@host:port/database`.
 public struct DatabaseURL: Sendable, Equatable {
@@ -40,5 +41,19 @@ public struct DatabaseURL: Sendable, Equatable {
         self.username = user.removingPercentEncoding ?? user
         self.password = components.password.map { $0.removingPercentEncoding ?? $0 }
         self.database = database
+    }
+}
+
+extension DatabaseURL {
+    /// Settings for a single connection (the migrator, tools): the Unix socket when the URL names one, else TCP.
+    public var connectionConfiguration: PostgresConnection.Configuration {
+        if let socket = socketPath {
+            return PostgresConnection.Configuration(
+                unixSocketPath: socket, username: username, password: password, database: database
+            )
+        }
+        return PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: .disable
+        )
     }
 }

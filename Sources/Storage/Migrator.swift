@@ -62,27 +62,9 @@ public struct Migrator: Sendable {
     /// - Throws: `StorageError.migration` when an applied file changed or a statement fails.
     @discardableResult
     public func migrate(_ migrations: [Migration], applicationPassword: String?) async throws -> [String] {
-        let configuration =
-            if let socket = url.socketPath {
-                PostgresConnection.Configuration(
-                    unixSocketPath: socket,
-                    username: url.username,
-                    password: url.password,
-                    database: url.database
-                )
-            } else {
-                PostgresConnection.Configuration(
-                    host: url.host,
-                    port: url.port,
-                    username: url.username,
-                    password: url.password,
-                    database: url.database,
-                    tls: .disable
-                )
-            }
         let connection = try await PostgresConnection.connect(
             on: MultiThreadedEventLoopGroup.singleton.next(),
-            configuration: configuration,
+            configuration: url.connectionConfiguration,
             id: 1,
             logger: logger
         )

@@ -23,12 +23,13 @@ enum Statements {
     }
 
     struct EnterTenant: PostgresPreparedStatement {
-        typealias Row = (String, UUID?, String?, [String]?, String?, Date?)
+        typealias Row = TenantEntry
+        /// The columns of `enter_tenant`, in the order `TenantEntry(_:from:)` reads them.
+        static let columns = [
+            "tenant_status", "member_id", "member_role", "api_key_scopes", "api_key_hash", "api_key_last_used",
+        ]
         static let name = "chorus.enter_tenant"
-        static let sql = """
-            SELECT tenant_status, member_id, member_role, api_key_scopes, api_key_hash, api_key_last_used
-              FROM enter_tenant($1, $2, $3)
-            """
+        static let sql = "SELECT \(columns.joined(separator: ", ")) FROM enter_tenant($1, $2, $3)"
         static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid, .uuid]
 
         var tenant: UUID
@@ -43,6 +44,6 @@ enum Statements {
             return bindings
         }
 
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try TenantEntry(row.makeRandomAccess(), from: 0) }
     }
 }

@@ -48,17 +48,20 @@ public struct TenantEntry: Sendable {
             Statements.EnterTenant(tenant: tenantID, member: member, apiKey: key),
             logger: logger
         )
-        for try await row in rows {
-            return TenantEntry(
-                tenantStatus: row.0,
-                memberID: row.1,
-                memberRole: row.2,
-                apiKeyScopes: row.3,
-                apiKeyHash: row.4,
-                apiKeyLastUsed: row.5
-            )
-        }
+        for try await entry in rows { return entry }
         throw StorageError(.tenantNotFound, "tenant \(tenantID) does not exist")
+    }
+
+    /// Reads the columns of `Statements.EnterTenant.columns`, starting at `offset`.
+    init(_ row: PostgresRandomAccessRow, from offset: Int) throws {
+        self.init(
+            tenantStatus: try row.value(offset),
+            memberID: try row.value(offset + 1),
+            memberRole: try row.value(offset + 2),
+            apiKeyScopes: try row.value(offset + 3),
+            apiKeyHash: try row.value(offset + 4),
+            apiKeyLastUsed: try row.value(offset + 5)
+        )
     }
 
     init(

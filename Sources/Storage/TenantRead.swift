@@ -49,41 +49,32 @@ struct EnterAndRead<Read: TenantRead>: PostgresPreparedStatement {
     static var name: String { "chorus.read.\(Read.name)" }
     static var sql: String {
         """
-        SELECT e.tenant_status, e.member_id, e.member_role, e.api_key_scopes, e.api_key_hash, e.api_key_last_used, r.*
+        SELECT \(Statements.EnterTenant.columns.map { "e." + $0 }.joined(separator: ", ")), r.*
           FROM enter_tenant($1, $2, $3) AS e
           LEFT JOIN LATERAL (SELECT q.* FROM (\(Read.sql)) AS q WHERE e.tenant_status IS NOT NULL) AS r ON true
          ORDER BY \(Read.order)
         """
     }
-    static var bindingDataTypes: [PostgresDataType] { [.uuid, .uuid, .uuid] + Read.bindingDataTypes }
+    static var bindingDataTypes: [PostgresDataType] {
+        Statements.EnterTenant.bindingDataTypes + Read.bindingDataTypes
+    }
 
+    var enter: Statements.EnterTenant
     var read: Read
-    var tenant: UUID
-    var member: UUID?
-    var apiKey: UUID?
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 3 + Read.bindingDataTypes.count)
-        bindings.append(tenant)
-        bindings.append(member)
-        bindings.append(apiKey)
+        var bindings = try enter.makeBindings()
         read.appendBindings(to: &bindings)
         return bindings
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
         let cells = row.makeRandomAccess()
-        let entry = TenantEntry(
-            tenantStatus: try cells.value(0),
-            memberID: try cells.value(1),
-            memberRole: try cells.value(2),
-            apiKeyScopes: try cells.value(3),
-            apiKeyHash: try cells.value(4),
-            apiKeyLastUsed: try cells.value(5)
-        )
+        let entry = try TenantEntry(cells, from: 0)
+        let first = Statements.EnterTenant.columns.count
         // LEFT JOIN: a read with no rows still yields the entry, with NULL in the read's first column.
-        guard cells[6].bytes != nil else { return (entry, nil) }
-        return (entry, try Read.decode(cells, from: 6))
+        guard cells[first].bytes != nil else { return (entry, nil) }
+        return (entry, try Read.decode(cells, from: first))
     }
 }
 
@@ -97,7 +88,7 @@ extension Database {
         _ read: Read
     ) async throws -> (entry: TenantEntry, rows: [Read.Row]) {
         let (member, key) = principal.ids
-        let statement = EnterAndRead(read: read, tenant: tenantID, member: member, apiKey: key)
+        let statement = EnterAndRead(enter: .init(tenant: tenantID, member: member, apiKey: key), read: read)
         return try await client.withConnection { connection in
             var entry: TenantEntry?
             var rows: [Read.Row] = []

@@ -37,10 +37,7 @@ enum TestEnvironment {
         _ body: @Sendable (PostgresConnection) async throws -> R
     ) async throws -> R {
         let url = try DatabaseURL(try value(urlVariable))
-        var configuration = PostgresConnection.Configuration(
-            host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
-            tls: .disable
-        )
+        var configuration = url.connectionConfiguration
         configuration.options.additionalStartupParameters = [("search_path", "chorus")]
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         do {

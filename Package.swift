@@ -59,6 +59,7 @@ let package = Package(
             name: "SecurityHub",
             dependencies: [
                 "ChorusCore",
+                "Hiredis",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -29,6 +29,19 @@ struct APIKeyController {
 
     static let noKey = Problem.notFound("No API key has this id.")
 
+    /// The period of an API key's own rate limit.
+    enum RatePeriod: String, CaseIterable {
+        case second, minute, hour
+
+        var seconds: Int {
+            switch self {
+            case .second: 1
+            case .minute: 60
+            case .hour: 3600
+            }
+        }
+    }
+
     @Sendable func create(_ scope: TenantScope) async throws -> Reply {
         // A key minted by a key would outlive its parent's revocation and expiry; keys are made by members.
         if case .apiKey = scope.principal.kind {
@@ -47,6 +60,13 @@ struct APIKeyController {
         if let scopes, scopes.isEmpty { body.fail("scopes", "scopes must name at least one permission.", code: "too_short") }
         let expiresAt = body.timestamp("expiresAt", required: false)
         if let expiresAt, expiresAt <= Date() { body.fail("expiresAt", "expiresAt must be in the future.", code: "range") }
+        // The key's own limit applies on top of its plan's per-key limit, so it can only make the key slower.
+        let rateLimit = body.object("rateLimit", required: false) { limit -> (requests: Int, period: Int)? in
+            let requests = limit.integer("requests", range: 1...1_000_000)
+            let per = limit.choice("per", as: RatePeriod.self)
+            guard let requests, let per else { return nil }
+            return (requests, per.seconds)
+        }
         try body.finish()
         guard let name, let scopes else { throw Problem.internal() }
 
@@ -58,10 +78,12 @@ struct APIKeyController {
             name: name,
             scopes: Array(Set(scopes)).sorted(),
             createdBy: scope.principal.memberID,
-            expiresAt: expiresAt
+            expiresAt: expiresAt,
+            rateLimit: rateLimit
         )
         var summary = ["name": record.name, "prefix": record.prefix, "scopes": record.scopes.joined(separator: " ")]
         summary["expiresAt"] = record.expiresAt?.formatted(Date.ISO8601FormatStyle())
+        summary["rateLimit"] = APIKeyDTO.RateLimitDTO(record).map { "\($0.requests)/\($0.per)" }
         try await scope.audit("api_key.created", "api_key", record.id.lowercased, summary)
         return try .json(Created(apiKey: APIKeyDTO(record), key: secret.value), status: .created)
     }

@@ -30,12 +30,18 @@ final class APIRoutes {
         record(method, path, access)
         let services = self.services
         let authenticator = Authenticator(services: services)
+        // The auth routes are limited per client address; login adds its own limits (see AuthController).
+        let limited = access == .anonymous && path.hasPrefix("/api/v2/auth/")
         router.on(RouterPath(Self.hummingbirdPath(path)), method: method) { request, context -> Response in
             if access == .operator, !authenticator.isOperator(request) {
                 throw Problem.unauthenticated("The operator token is required.")
             }
-            let body = try await Self.collectBody(request, context: context)
-            return try await handler(Scope(request: request, context: context, body: body, services: services)).response
+            let admitted = limited
+                ? try await services.admission.admitAuth(address: context.clientAddress) : .unlimited
+            return try await Self.withHeaders(of: AdmissionSlot(admitted)) {
+                let body = try await Self.collectBody(request, context: context)
+                return try await handler(Scope(request: request, context: context, body: body, services: services))
+            }
         }
     }
 
@@ -53,17 +59,23 @@ final class APIRoutes {
             // The token's role claim is not trusted for permissions: the member's current role is read on entry,
             // so promotions, demotions and removals take effect on the next request.
             let credential = try await authenticator.credential(for: request)
-            let body = try await Self.collectBody(request, context: context)
-            let scope = Scope(request: request, context: context, body: body, services: services)
-            let entryPrincipal = credential.entryPrincipal
-            let reply = try await services.database.withTenant(credential.tenantID, principal: entryPrincipal) { tx in
-                let principal = try Self.authorize(credential, entry: tx.entry, permission: permission, services: services)
-                if Self.isStale(credential, entry: tx.entry), case .apiKey(_, let keyID, _) = credential {
-                    try await tx.touchAPIKey(id: keyID)
+            let admitted = AdmissionSlot(
+                try await services.admission.admit(credential, pepper: services.configuration.apiKeyPepper)
+            )
+            return try await Self.withHeaders(of: admitted) {
+                let body = try await Self.collectBody(request, context: context)
+                let scope = Scope(request: request, context: context, body: body, services: services)
+                let entryPrincipal = credential.entryPrincipal
+                return try await services.database.withTenant(credential.tenantID, principal: entryPrincipal) { tx in
+                    services.admission.learn(credential, entry: tx.entry)
+                    try await admitted.admitIfDeferred(services.admission, credential)
+                    let principal = try Self.authorize(credential, entry: tx.entry, permission: permission, services: services)
+                    if Self.isStale(credential, entry: tx.entry), case .apiKey(_, let keyID, _) = credential {
+                        try await tx.touchAPIKey(id: keyID)
+                    }
+                    return try await handler(TenantScope(scope: scope, principal: principal, tx: tx))
                 }
-                return try await handler(TenantScope(scope: scope, principal: principal, tx: tx))
             }
-            return reply.response
         }
     }
 
@@ -80,17 +92,41 @@ final class APIRoutes {
         let authenticator = Authenticator(services: services)
         router.on(RouterPath(Self.hummingbirdPath(path)), method: .get) { request, context -> Response in
             let credential = try await authenticator.credential(for: request)
-            let scope = Scope(request: request, context: context, body: Data(), services: services)
-            let (entry, rows) = try await services.database.read(
-                credential.tenantID,
-                principal: credential.entryPrincipal,
-                try statement(scope)
+            let admitted = AdmissionSlot(
+                try await services.admission.admit(credential, pepper: services.configuration.apiKeyPepper)
             )
-            let principal = try Self.authorize(credential, entry: entry, permission: permission, services: services)
-            if Self.isStale(credential, entry: entry), case .apiKey(_, let keyID, _) = credential {
-                try await services.database.withTenant(credential.tenantID) { tx in try await tx.touchAPIKey(id: keyID) }
+            return try await Self.withHeaders(of: admitted) {
+                let scope = Scope(request: request, context: context, body: Data(), services: services)
+                let (entry, rows) = try await services.database.read(
+                    credential.tenantID,
+                    principal: credential.entryPrincipal,
+                    try statement(scope)
+                )
+                services.admission.learn(credential, entry: entry)
+                try await admitted.admitIfDeferred(services.admission, credential)
+                let principal = try Self.authorize(credential, entry: entry, permission: permission, services: services)
+                if Self.isStale(credential, entry: entry), case .apiKey(_, let keyID, _) = credential {
+                    try await services.database.withTenant(credential.tenantID) { tx in try await tx.touchAPIKey(id: keyID) }
+                }
+                return try render(principal, rows)
             }
-            return try render(principal, rows).response
+        }
+    }
+
+    /// Runs `work` and puts the admission's rate-limit headers on its response, or on its error's.
+    static func withHeaders(of admitted: AdmissionSlot, _ work: () async throws -> Reply) async throws -> Response {
+        do {
+            var response = try await work().response
+            for field in admitted.decision?.headers ?? [:] { response.headers[field.name] = field.value }
+            return response
+        } catch let error as ErrorWithHeaders {
+            var merged = admitted.decision?.headers ?? [:]
+            for field in error.headers { merged[field.name] = field.value }
+            throw ErrorWithHeaders(error.error, headers: merged)
+        } catch {
+            let headers = admitted.decision?.headers ?? [:]
+            if headers.isEmpty { throw error }
+            throw ErrorWithHeaders(error, headers: headers)
         }
     }
 

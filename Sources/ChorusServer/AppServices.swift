@@ -14,6 +14,7 @@ struct AppServices: Sendable {
     let passwords: PasswordHasher
     let auditSigner: AuditSigner
     let vault: SecretVault
+    let admission: Admission
     let keyLocations = KeyLocations()
 }
 

@@ -49,6 +49,10 @@ extension AppServices {
         self.passwords = PasswordHasher(cost: configuration.bcryptCost)
         self.auditSigner = AuditSigner(key: configuration.auditSigningKey)
         self.vault = SecretVault(ring: configuration.masterKeys)
+        self.admission = Admission(
+            limiter: RateLimiter(redis: redis, keyPrefix: configuration.rateLimits.keyPrefix, logger: logger),
+            settings: configuration.rateLimits
+        )
     }
 }
 

@@ -29,9 +29,14 @@ struct AuthController {
         try body.finish()
         guard let slug, let email, let password else { throw Problem.internal() }
         let services = scope.services
+        // Limits per address, then lockouts per account from this address and per account from anywhere. A
+        // failure counts the same whether the tenant, the email or the password was wrong.
+        let subjects = services.admission.loginSubjects(slug: slug, email: email, address: scope.context.clientAddress)
+        _ = try await services.admission.admitLogin(subjects, address: scope.context.clientAddress)
 
         guard let tenantID = try await services.database.directory.tenant(slug: slug.lowercased()) else {
             _ = try await services.passwords.verify(password, hash: nil)
+            await services.admission.loginFailed(subjects)
             throw Self.badCredentials
         }
         // Read the hash, verify outside any transaction (bcrypt is slow), then start the session.
@@ -40,7 +45,11 @@ struct AuthController {
         }
         guard try await services.passwords.verify(password, hash: found.credentials?.passwordHash),
             let member = found.credentials?.member, let role = Role(rawValue: member.role)
-        else { throw Self.badCredentials }
+        else {
+            await services.admission.loginFailed(subjects)
+            throw Self.badCredentials
+        }
+        await services.admission.loginSucceeded(subjects)
         guard found.status == "active" else {
             throw Problem.tenantSuspended
         }

@@ -63,6 +63,22 @@ struct APIKeyDTO: Codable, Sendable {
     var revokedAt: Date?
     /// `active`, `expired` or `revoked`.
     var status: String
+    /// The key's own rate limit, if it has one.
+    var rateLimit: RateLimitDTO?
+
+    struct RateLimitDTO: Codable, Sendable {
+        var requests: Int
+        /// `second`, `minute` or `hour`.
+        var per: String
+
+        init?(_ record: APIKeyRecord) {
+            guard let requests = record.rateLimitRequests, let period = record.rateLimitPeriod,
+                let per = APIKeyController.RatePeriod.allCases.first(where: { $0.seconds == period })
+            else { return nil }
+            self.requests = requests
+            self.per = per.rawValue
+        }
+    }
 
     init(_ record: APIKeyRecord, now: Date = Date()) {
         id = record.id.lowercased
@@ -75,6 +91,7 @@ struct APIKeyDTO: Codable, Sendable {
         lastUsedAt = record.lastUsedAt
         revokedAt = record.revokedAt
         status = record.revokedAt != nil ? "revoked" : (record.expiresAt.map { $0 <= now } ?? false) ? "expired" : "active"
+        rateLimit = RateLimitDTO(record)
     }
 }
 

@@ -28,6 +28,10 @@ struct ProblemMiddleware: RouterMiddleware {
                 throw Problem.payloadTooLarge(limit: maxBodyBytes)
             }
             response = try await next(request, context)
+        } catch let error as ErrorWithHeaders {
+            let problem = Self.problem(for: error.error, logger: context.logger, maxBodyBytes: maxBodyBytes)
+            response = problem.response(requestID: context.requestID)
+            for field in error.headers { response.headers[field.name] = field.value }
         } catch {
             let problem = Self.problem(for: error, logger: context.logger, maxBodyBytes: maxBodyBytes)
             response = problem.response(requestID: context.requestID)

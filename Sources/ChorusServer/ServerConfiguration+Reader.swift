@@ -16,6 +16,7 @@ extension ServerConfiguration {
     /// Reads the configuration. Keys are `chorus.*`; from the environment they are `CHORUS_*` (for example
     /// `chorus.database.url` is `CHORUS_DATABASE_URL`). Secrets come from the environment or from files in the
     /// secrets folder (`CHORUS_SECRETS_DIR`): `operator-token`, `api-key-pepper`, `audit-signing-key` and `jwt/<kid>.pem`.
+    /// `CHORUS_RATE_LIMITS` overrides rate limits with JSON (see `RateLimitSettings.overridden(by:)`).
     /// - Throws: `ConfigurationError` naming the first missing or malformed value.
     public init(reader: ConfigReader) throws {
         let config = reader.scoped(to: "chorus")
@@ -69,6 +70,10 @@ extension ServerConfiguration {
         guard let level = Logger.Level(rawValue: config.string(forKey: "log.level", default: "info")) else {
             throw ConfigurationError(description: "CHORUS_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
         }
+        var rateLimits = RateLimitSettings()
+        if let overrides = config.string(forKey: "rate.limits"), !overrides.isEmpty {
+            rateLimits = try rateLimits.overridden(by: overrides)
+        }
         do {
             self.init(
                 host: config.string(forKey: "http.host", default: "127.0.0.1"),
@@ -89,7 +94,8 @@ extension ServerConfiguration {
                 masterKeys: masterKeys,
                 bcryptCost: UInt8(clamping: config.int(forKey: "bcrypt.cost", default: 12)),
                 maxBodyBytes: config.int(forKey: "http.max.body.bytes", default: 1 << 20),
-                logLevel: level
+                logLevel: level,
+                rateLimits: rateLimits
             )
         } catch let error as StorageError {
             throw ConfigurationError(description: "CHORUS_DATABASE_URL: \(error.message)")

@@ -45,6 +45,8 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// Log level.
     public var logLevel: Logger.Level
+    /// Rate limits by plan and for the auth routes.
+    public var rateLimits: RateLimitSettings
 
     /// Creates a configuration; the defaults are the production ones.
     public init(
@@ -66,7 +68,8 @@ public struct ServerConfiguration: Sendable {
         masterKeys: MasterKeyRing,
         bcryptCost: UInt8 = 12,
         maxBodyBytes: Int = 1 << 20,
-        logLevel: Logger.Level = .info
+        logLevel: Logger.Level = .info,
+        rateLimits: RateLimitSettings = RateLimitSettings()
     ) {
         self.host = host
         self.port = port
@@ -87,5 +90,6 @@ public struct ServerConfiguration: Sendable {
         self.bcryptCost = bcryptCost
         self.maxBodyBytes = maxBodyBytes
         self.logLevel = logLevel
+        self.rateLimits = rateLimits
     }
 }

@@ -37,7 +37,14 @@ public struct APIKeySecret: Sendable, Equatable {
 
     /// The hex HMAC-SHA256 of the key under `pepper`.
     public func hash(pepper: SymmetricKey) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: pepper).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: pepper) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     /// Compares a stored hash with this key's hash in constant time.

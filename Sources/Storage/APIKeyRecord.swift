@@ -21,11 +21,18 @@ public struct APIKeyRecord: Sendable, Equatable {
     public var lastUsedAt: Date?
     /// When it was revoked.
     public var revokedAt: Date?
+    /// Its own rate limit, if it has one: requests per `rateLimitPeriod` seconds.
+    public var rateLimitRequests: Int?
+    /// The period of `rateLimitRequests`, in seconds: 1, 60 or 3600.
+    public var rateLimitPeriod: Int?
 
-    typealias Columns = (UUID, String, String, [String], UUID, Date, Date?, Date?, Date?)
+    typealias Columns = (UUID, String, String, [String], UUID, Date, Date?, Date?, Date?, Int32?, Int32?)
 
     init(_ row: Columns) {
-        (id, prefix, name, scopes, createdBy, createdAt, expiresAt, lastUsedAt, revokedAt) = row
+        let requests: Int32?, period: Int32?
+        (id, prefix, name, scopes, createdBy, createdAt, expiresAt, lastUsedAt, revokedAt, requests, period) = row
+        rateLimitRequests = requests.map(Int.init)
+        rateLimitPeriod = period.map(Int.init)
     }
 }
 
@@ -46,12 +53,17 @@ extension TenantTransaction {
         name: String,
         scopes: [String],
         createdBy: UUID,
-        expiresAt: Date?
+        expiresAt: Date?,
+        rateLimit: (requests: Int, period: Int)? = nil
     ) async throws -> APIKeyRecord {
+        let requests = rateLimit.map { Int32(clamping: $0.requests) }
+        let period = rateLimit.map { Int32(clamping: $0.period) }
         try await execute(
             """
-            INSERT INTO api_keys (tenant_id, key_id, prefix, key_hash, name, scopes, created_by, expires_at)
-            VALUES (\(tenantID), \(id), \(prefix), \(hash), \(name), \(scopes), \(createdBy), \(expiresAt))
+            INSERT INTO api_keys (tenant_id, key_id, prefix, key_hash, name, scopes, created_by, expires_at,
+                                  rate_limit_requests, rate_limit_period)
+            VALUES (\(tenantID), \(id), \(prefix), \(hash), \(name), \(scopes), \(createdBy), \(expiresAt),
+                    \(requests), \(period))
             """,
             conflict: "the key prefix collided; try again"
         )

@@ -7,7 +7,10 @@ public enum Reads {
     static let memberColumns =
         "member_id, email, display_name, role, status, invited_by, invite_expires_at, created_at, updated_at, last_login_at"
     static let apiKeyColumns =
-        "key_id, prefix, name, scopes, created_by, created_at, expires_at, last_used_at, revoked_at"
+        """
+        key_id, prefix, name, scopes, created_by, created_at, expires_at, last_used_at, revoked_at, \
+        rate_limit_requests, rate_limit_period
+        """
 
     /// The tenant itself.
     public struct Tenant: TenantRead {
@@ -81,7 +84,8 @@ public enum Reads {
     static func apiKey(_ row: PostgresRandomAccessRow, from i: Int) throws -> APIKeyRecord {
         APIKeyRecord(
             (try row.value(i), try row.value(i + 1), try row.value(i + 2), try row.value(i + 3), try row.value(i + 4),
-             try row.value(i + 5), try row.value(i + 6), try row.value(i + 7), try row.value(i + 8))
+             try row.value(i + 5), try row.value(i + 6), try row.value(i + 7), try row.value(i + 8),
+             try row.value(i + 9), try row.value(i + 10))
         )
     }
 }

@@ -26,7 +26,8 @@ enum Statements {
         typealias Row = TenantEntry
         /// The columns of `enter_tenant`, in the order `TenantEntry(_:from:)` reads them.
         static let columns = [
-            "tenant_status", "member_id", "member_role", "api_key_scopes", "api_key_hash", "api_key_last_used",
+            "tenant_status", "tenant_plan", "member_id", "member_role", "api_key_scopes", "api_key_hash",
+            "api_key_last_used", "api_key_rate_limit", "api_key_rate_period",
         ]
         static let name = "chorus.enter_tenant"
         static let sql = "SELECT \(columns.joined(separator: ", ")) FROM enter_tenant($1, $2, $3)"

@@ -26,6 +26,8 @@ public struct TenantEntry: Sendable {
 
     /// `active` or `suspended`.
     public var tenantStatus: String
+    /// The tenant's plan, which sets its rate limits.
+    public var tenantPlan: String
     /// The member (for an API key, its creator) when active.
     public var memberID: UUID?
     /// The member's current role, nil when the member is gone or not active.
@@ -36,6 +38,10 @@ public struct TenantEntry: Sendable {
     public var apiKeyHash: String?
     /// When the API key was last recorded as used.
     public var apiKeyLastUsed: Date?
+    /// The API key's own rate limit, if it has one: requests per `apiKeyRatePeriod` seconds.
+    public var apiKeyRateLimit: Int?
+    /// The period of `apiKeyRateLimit`, in seconds.
+    public var apiKeyRatePeriod: Int?
 
     static func enter(
         _ tenantID: UUID,
@@ -56,27 +62,36 @@ public struct TenantEntry: Sendable {
     init(_ row: PostgresRandomAccessRow, from offset: Int) throws {
         self.init(
             tenantStatus: try row.value(offset),
-            memberID: try row.value(offset + 1),
-            memberRole: try row.value(offset + 2),
-            apiKeyScopes: try row.value(offset + 3),
-            apiKeyHash: try row.value(offset + 4),
-            apiKeyLastUsed: try row.value(offset + 5)
+            tenantPlan: try row.value(offset + 1),
+            memberID: try row.value(offset + 2),
+            memberRole: try row.value(offset + 3),
+            apiKeyScopes: try row.value(offset + 4),
+            apiKeyHash: try row.value(offset + 5),
+            apiKeyLastUsed: try row.value(offset + 6),
+            apiKeyRateLimit: (try row.value(offset + 7) as Int32?).map(Int.init),
+            apiKeyRatePeriod: (try row.value(offset + 8) as Int32?).map(Int.init)
         )
     }
 
     init(
         tenantStatus: String,
+        tenantPlan: String = "standard",
         memberID: UUID? = nil,
         memberRole: String? = nil,
         apiKeyScopes: [String]? = nil,
         apiKeyHash: String? = nil,
-        apiKeyLastUsed: Date? = nil
+        apiKeyLastUsed: Date? = nil,
+        apiKeyRateLimit: Int? = nil,
+        apiKeyRatePeriod: Int? = nil
     ) {
         self.tenantStatus = tenantStatus
+        self.tenantPlan = tenantPlan
         self.memberID = memberID
         self.memberRole = memberRole
         self.apiKeyScopes = apiKeyScopes
         self.apiKeyHash = apiKeyHash
         self.apiKeyLastUsed = apiKeyLastUsed
+        self.apiKeyRateLimit = apiKeyRateLimit
+        self.apiKeyRatePeriod = apiKeyRatePeriod
     }
 }

@@ -25,7 +25,28 @@ enum Harness {
         )
     }
 
-    static func configuration(redisPort: Int? = nil, maxBodyBytes: Int = 64 * 1024) throws -> ServerConfiguration {
+    /// Limits no other test reaches: every test's requests come from the same address and tenants on the
+    /// default plan. `RateLimitTests` sets its own, under a key prefix of their own.
+    static let generousLimits: RateLimitSettings = {
+        let fast = RateLimit(requests: 100_000, per: 1)
+        let lenient = LockoutPolicy(threshold: 10_000, windowSeconds: 60, baseLockSeconds: 1, maxLockSeconds: 1)
+        return RateLimitSettings(
+            keyPrefix: "chorus-test:\(UUID().uuidString.prefix(8)):",
+            plans: Dictionary(uniqueKeysWithValues: Plan.allCases.map {
+                ($0.rawValue, RateLimitSettings.PlanLimits(tenant: fast, member: fast, apiKey: fast))
+            }),
+            authPerAddress: fast,
+            loginPerAddress: fast,
+            loginLockout: lenient,
+            accountLockout: lenient
+        )
+    }()
+
+    static func configuration(
+        redisPort: Int? = nil,
+        maxBodyBytes: Int = 64 * 1024,
+        rateLimits: RateLimitSettings = generousLimits
+    ) throws -> ServerConfiguration {
         var redis = try RedisConfiguration(url: try env("CHORUS_TEST_REDIS_URL"))
         if let redisPort {
             redis.port = redisPort
@@ -46,7 +67,8 @@ enum Harness {
             // The lowest bcrypt cost keeps the suite fast; production uses 12 (see ServerConfiguration).
             bcryptCost: 4,
             maxBodyBytes: maxBodyBytes,
-            logLevel: .warning
+            logLevel: .warning,
+            rateLimits: rateLimits
         )
     }
 

@@ -1,0 +1,296 @@
+import Crypto
+import Foundation
+public import Hiredis
+public import Logging
+import Synchronization
+
+/// Rate limits shared by every replica through Redis, with an in-process fallback.
+///
+/// Each decision is one atomic Lua script on Redis's own clock, so replicas agree and their clocks do not matter.
+/// When Redis cannot be reached the limiter decides in process with the same algorithm and the same limits
+/// (per replica, so the effective limit is looser), logs that at most once a minute, and tries Redis again a
+/// second later. It never fails a request because of Redis.
+public final class RateLimiter: Sendable {
+    private let redis: RedisClient?
+    private let prefix: String
+    private let logger: Logger
+    private let local = Mutex(LocalState())
+    private let health = Mutex(Health())
+
+    /// How long to decide in process after Redis failed, before trying it again.
+    static let redisRetryMicros: Int64 = 1_000_000
+    /// How often the fallback is logged while it lasts.
+    static let logIntervalMicros: Int64 = 60_000_000
+
+    /// Creates a limiter.
+    /// - Parameters:
+    ///   - redis: the shared store; nil decides in process only.
+    ///   - keyPrefix: put before every Redis key.
+    ///   - logger: where the fallback is reported.
+    public init(redis: RedisClient?, keyPrefix: String = "chorus:rl:", logger: Logger) {
+        self.redis = redis
+        self.prefix = keyPrefix
+        self.logger = logger
+    }
+
+    /// Admits a request if every bucket has room, and counts it against all of them.
+    public func admit(_ buckets: [RateLimitBucket]) async -> RateLimitDecision {
+        guard !buckets.isEmpty else { return .unlimited }
+        if let redis, shouldTryRedis() {
+            var arguments: [String] = []
+            arguments.reserveCapacity(buckets.count * 2)
+            for bucket in buckets {
+                arguments.append(String(bucket.limit.interval))
+                arguments.append(String(bucket.limit.tolerance))
+            }
+            do {
+                let reply = try await Self.gcraScript.run(on: redis, keys: buckets.map { prefix + $0.key }, arguments: arguments)
+                if case .array(let items) = reply, items.count == 5,
+                    case .integer(let allowed) = items[0], case .integer(let index) = items[1],
+                    case .integer(let remaining) = items[2], case .integer(let reset) = items[3],
+                    case .integer(let retry) = items[4]
+                {
+                    redisAnswered()
+                    return GCRA.result(buckets, allowed: allowed == 1, index: Int(index) - 1, remaining: remaining,
+                                       reset: reset, retry: retry)
+                }
+                redisFailed("unexpected reply \(reply)")
+            } catch {
+                redisFailed("\(error)")
+            }
+        }
+        let now = Self.now()
+        return local.withLock { state in
+            let (decision, tats) = GCRA.decide(buckets, tats: buckets.map { state.tats[$0.key] }, now: now)
+            if let tats {
+                state.prune(now: now)
+                for (bucket, tat) in zip(buckets, tats) { state.tats[bucket.key] = tat }
+            }
+            var local = decision
+            local.local = true
+            return local
+        }
+    }
+
+    /// If any subject is locked out, how many seconds are left; nil when none is.
+    public func lockout(_ subjects: [LockoutSubject]) async -> Int? {
+        let milliseconds: Int64
+        if let value = await runLockout("check", subjects) {
+            milliseconds = value
+        } else {
+            let now = Self.now()
+            milliseconds = local.withLock { state in
+                subjects.map { (state.lockouts[$0.key]?.lockedUntil ?? 0) - now }.max().map { $0 / 1000 } ?? 0
+            }
+        }
+        return milliseconds > 0 ? Int((milliseconds + 999) / 1000) : nil
+    }
+
+    /// Records a failure (a wrong password) against every subject.
+    /// - Returns: the longest lockout this failure started, in seconds, or nil.
+    @discardableResult
+    public func recordFailure(_ subjects: [LockoutSubject]) async -> Int? {
+        let seconds: Int
+        if let milliseconds = await runLockout("fail", subjects) {
+            seconds = Int((milliseconds + 999) / 1000)
+        } else {
+            let now = Self.now()
+            seconds = local.withLock { state in
+                state.prune(now: now)
+                return subjects.map { subject in state.lockouts[subject.key, default: LocalLockout()].fail(subject.policy, now: now) }
+                    .max() ?? 0
+            }
+        }
+        return seconds > 0 ? seconds : nil
+    }
+
+    /// Forgets the failures and the lockout doubling of every subject (a successful login).
+    public func recordSuccess(_ subjects: [LockoutSubject]) async {
+        if await runLockout("ok", subjects) == nil {
+            local.withLock { state in
+                for subject in subjects {
+                    state.lockouts[subject.key]?.failures = 0
+                    state.lockouts[subject.key]?.level = 0
+                }
+            }
+        }
+    }
+
+    /// Runs the lockout script in `mode`; nil when Redis is not used or failed.
+    private func runLockout(_ mode: String, _ subjects: [LockoutSubject]) async -> Int64? {
+        guard !subjects.isEmpty else { return 0 }
+        guard let redis, shouldTryRedis() else { return nil }
+        var keys: [String] = []
+        var arguments = [mode]
+        for subject in subjects {
+            let base = prefix + "lock:{" + subject.key + "}:"
+            keys.append(base + "f")
+            keys.append(base + "l")
+            keys.append(base + "x")
+            let policy = subject.policy
+            arguments.append(String(policy.threshold))
+            arguments.append(String(policy.windowSeconds * 1000))
+            arguments.append(String(policy.baseLockSeconds * 1000))
+            arguments.append(String(policy.maxLockSeconds * 1000))
+        }
+        do {
+            let reply = try await Self.lockoutScript.run(on: redis, keys: keys, arguments: arguments)
+            if case .integer(let value) = reply {
+                redisAnswered()
+                return value
+            }
+            redisFailed("unexpected reply \(reply)")
+        } catch {
+            redisFailed("\(error)")
+        }
+        return nil
+    }
+
+    // MARK: Redis health
+
+    private struct Health {
+        var retryAt: Int64 = 0
+        var lastLogged: Int64?
+        var down = false
+    }
+
+    private func shouldTryRedis() -> Bool {
+        let now = Self.now()
+        return health.withLock { now >= $0.retryAt }
+    }
+
+    private func redisAnswered() {
+        let recovered = health.withLock { health in
+            defer { health.down = false }
+            return health.down
+        }
+        if recovered { logger.notice("rate limits are shared through Redis again") }
+    }
+
+    private func redisFailed(_ reason: String) {
+        let now = Self.now()
+        let log = health.withLock { health in
+            health.down = true
+            health.retryAt = now + Self.redisRetryMicros
+            if let last = health.lastLogged, now - last < Self.logIntervalMicros { return false }
+            health.lastLogged = now
+            return true
+        }
+        if log {
+            logger.warning(
+                "Redis is unreachable: rate limits are enforced by this process alone",
+                metadata: ["reason": .string(reason)]
+            )
+        }
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+
+    // MARK: In-process state
+
+    private struct LocalState {
+        static let capacity = 100_000
+        var tats: [String: Int64] = [:]
+        var lockouts: [String: LocalLockout] = [:]
+
+        /// Keeps memory bounded: drops what has expired once a table is full, and everything if that is not enough.
+        mutating func prune(now: Int64) {
+            if tats.count >= Self.capacity {
+                tats = tats.filter { $0.value > now }
+                if tats.count >= Self.capacity { tats.removeAll(keepingCapacity: true) }
+            }
+            if lockouts.count >= Self.capacity {
+                lockouts = lockouts.filter { !$0.value.isExpired(at: now) }
+                if lockouts.count >= Self.capacity { lockouts.removeAll(keepingCapacity: true) }
+            }
+        }
+    }
+
+    // MARK: Scripts
+
+    /// GCRA over several buckets, on Redis's clock; the same algorithm as `GCRA.decide`. KEYS are the buckets,
+    /// ARGV their interval and tolerance in pairs (microseconds). Returns {allowed, index, remaining, reset, retry}.
+    static let gcraScript = RedisScript(
+        """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+        local tats = {}
+        local denied, retry = 0, 0
+        for i = 1, #KEYS do
+          local tolerance = tonumber(ARGV[2 * i])
+          local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
+          if tat < now then tat = now end
+          tats[i] = tat
+          local wait = tat - tolerance - now
+          if wait > retry then retry = wait; denied = i end
+        end
+        if denied > 0 then return {0, denied, 0, tats[denied] - now, retry} end
+        local best, bestRemaining, bestReset = 1, nil, 0
+        for i = 1, #KEYS do
+          local interval = tonumber(ARGV[2 * i - 1])
+          local tolerance = tonumber(ARGV[2 * i])
+          local tat = tats[i] + interval
+          redis.call('SET', KEYS[i], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000) + 1)
+          local remaining = math.floor((now + tolerance - tat) / interval) + 1
+          if bestRemaining == nil or remaining < bestRemaining then
+            best = i; bestRemaining = remaining; bestReset = tat - now
+          end
+        end
+        return {1, best, bestRemaining, bestReset, 0}
+        """
+    )
+
+    /// Failure counting and growing lockouts. KEYS are (failures, level, lock) triples per subject; ARGV[1] is the
+    /// mode (check, fail, ok), then (threshold, window, base lock, max lock) per subject in milliseconds. Returns
+    /// milliseconds: the longest lock left (check) or started (fail).
+    static let lockoutScript = RedisScript(
+        """
+        local mode = ARGV[1]
+        local result = 0
+        for i = 0, #KEYS / 3 - 1 do
+          local failures, level, lock = KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3]
+          if mode == 'check' then
+            local left = redis.call('PTTL', lock)
+            if left > result then result = left end
+          elseif mode == 'fail' then
+            local threshold = tonumber(ARGV[4 * i + 2])
+            local count = redis.call('INCR', failures)
+            if count == 1 then redis.call('PEXPIRE', failures, ARGV[4 * i + 3]) end
+            if count >= threshold then
+              local n = redis.call('INCR', level)
+              redis.call('PEXPIRE', level, 86400000)
+              local ms = tonumber(ARGV[4 * i + 4]) * 2 ^ math.min(n - 1, 30)
+              local longest = tonumber(ARGV[4 * i + 5])
+              if ms > longest then ms = longest end
+              redis.call('SET', lock, '1', 'PX', string.format('%d', ms))
+              redis.call('DEL', failures)
+              if ms > result then result = ms end
+            end
+          else
+            redis.call('DEL', failures, level)
+          end
+        end
+        return result
+        """
+    )
+}
+
+/// A Lua script run with `EVALSHA`, loaded with `EVAL` the first time a Redis server has not seen it.
+struct RedisScript: Sendable {
+    let source: String
+    let sha1: String
+
+    init(_ source: String) {
+        self.source = source
+        self.sha1 = Insecure.SHA1.hash(data: Data(source.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    func run(on redis: RedisClient, keys: [String], arguments: [String]) async throws -> RedisValue {
+        let tail = [String(keys.count)] + keys + arguments
+        let reply = try await redis.send(["EVALSHA", sha1] + tail)
+        if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
+            return try await redis.send(["EVAL", source] + tail)
+        }
+        return reply
+    }
+}

@@ -5,7 +5,7 @@ public struct PIIDetector: Sendable {
     public var entities: Set<PIIEntity>
 
     /// Creates a detector for `entities` (all by default).
-    public init(entities: Set<PIIEntity> = Set(PIIEntity.allCases)) {
+    public init(entities: Set<PIIEntity> = Set(PIIEntity.builtIn)) {
         self.entities = entities
     }
 

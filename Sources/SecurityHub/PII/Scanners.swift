@@ -19,6 +19,30 @@ enum Scanners {
         for word in words where word.count <= start - from {
             var i = from
             while i + word.count <= start {
+                // Whole words only at their start: "reid" does not contain the word "id".
+                if i > 0 && isAlpha(b[i - 1]) && isAlpha(word[0]) {
+                    i += 1
+                    continue
+                }
+                var j = 0
+                while j < word.count && lower(b[i + j]) == word[j] { j += 1 }
+                if j == word.count { return true }
+                i += 1
+            }
+        }
+        return false
+    }
+
+    /// Whether one of `words` (lower-case ASCII) occurs in the `window` bytes from `end` on.
+    static func context(_ b: Bytes, after end: Int, window: Int, _ words: [[UInt8]]) -> Bool {
+        let to = min(b.count, end + window)
+        for word in words where word.count <= to - end {
+            var i = end
+            while i + word.count <= to {
+                if i > 0 && isAlpha(b[i - 1]) && isAlpha(word[0]) {
+                    i += 1
+                    continue
+                }
                 var j = 0
                 while j < word.count && lower(b[i + j]) == word[j] { j += 1 }
                 if j == word.count { return true }
@@ -75,8 +99,9 @@ enum Scanners {
 
     static let notPhoneWords = words(["order", "invoice", "ticket", "ref", "tracking", "account", "acct", "#", "no.",
                                       "number:", "id", "reference", "booking", "confirmation"])
-    static let ssnWords = words(["ssn", "social security", "social-security"])
-    static let phoneWords = words(["phone", "call", "tel", "mobile", "cell", "whatsapp", "text me", "reach me", "fax"])
+    static let ssnWords = words(["ssn", "social"])
+    static let phoneWords = words(["phone", "call", "tel", "mobile", "cell", "whatsapp", "text me", "reach me", "fax",
+                                   "ring", "numéro", "numero", "número", "nummer", "contact"])
 
     /// One run of digit groups with single separators between them.
     struct DigitRun {
@@ -87,6 +112,27 @@ enum Scanners {
         var separators: [UInt8] = []
         var plus = false
         var parenthesised = false
+        /// Where a phone extension (`x123`, ` ext. 123`) after the run ends, if there is one.
+        var extensionEnd: Int?
+    }
+
+    /// The end of a phone extension starting at `j` (`x123`, ` x123`, ` ext 123`, ` ext. 123`), if there is one.
+    static func extensionEnd(_ b: Bytes, at j: Int) -> Int? {
+        var k = j
+        if k < b.count && b[k] == 0x20 { k += 1 }
+        if k < b.count && (b[k] | 0x20) == 0x78 {
+            k += 1
+        } else if k + 3 <= b.count && lower(b[k]) == 0x65 && lower(b[k + 1]) == 0x78 && lower(b[k + 2]) == 0x74 {
+            k += 3
+            if k < b.count && b[k] == 0x2E { k += 1 }
+            if k < b.count && b[k] == 0x20 { k += 1 }
+        } else {
+            return nil
+        }
+        let digits = k
+        while k < b.count && isDigit(b[k]) && k - digits < 7 { k += 1 }
+        guard k > digits, k - digits <= 6, k == b.count || !isAlnum(b[k]) else { return nil }
+        return k
     }
 
     static func digitRuns(_ b: Bytes, entities: Set<PIIEntity>, into found: inout [PIIMatch]) {
@@ -113,7 +159,7 @@ enum Scanners {
                 }
                 // A separator counts only between digits: ' ', '-', '.', or ') '.
                 var k = j
-                if b[k] == 0x29 { k += 1; if k < b.count && b[k] == 0x20 { k += 1 } }
+                if b[k] == 0x29 { k += 1; if k < b.count && (b[k] == 0x20 || b[k] == 0x2D) { k += 1 } }
                 else if b[k] == 0x20 || b[k] == 0x2D || b[k] == 0x2E { k += 1 }
                 if k < b.count && b[k] == 0x28 { k += 1 }
                 guard k > j, k < b.count, isDigit(b[k]), group > 0 else { break }
@@ -124,21 +170,22 @@ enum Scanners {
             }
             run.groups.append(group)
             run.end = j
+            run.extensionEnd = extensionEnd(b, at: j)
             // A run glued to letters or more digits is an identifier, not a number of ours.
-            if j < b.count && (isAlpha(b[j]) || b[j] == 0x40) {
+            if run.extensionEnd == nil && j < b.count && (isAlpha(b[j]) || b[j] == 0x40) {
                 i = j
                 continue
             }
             classify(run, b, entities: entities, into: &found)
-            i = max(j, i + 1)
+            i = max(run.extensionEnd ?? j, i + 1)
         }
     }
 
     static func classify(_ run: DigitRun, _ b: Bytes, entities: Set<PIIEntity>, into found: inout [PIIMatch]) {
         let count = run.digits.count
         let range = run.start..<run.end
-        if entities.contains(.creditCard), (13...19).contains(count), !run.plus, !run.parenthesised,
-            (0x32...0x36).contains(run.digits[0]), Set(run.separators).count <= 1, luhn(run.digits)
+        if entities.contains(.creditCard), (12...19).contains(count), !run.plus, !run.parenthesised,
+            plausibleIIN(run.digits), Set(run.separators).count <= 1, luhn(run.digits)
         {
             found.append(PIIMatch(entity: .creditCard, range: range, score: 0.95))
             return
@@ -146,7 +193,8 @@ enum Scanners {
         if entities.contains(.usSSN), count == 9, !run.plus, !run.parenthesised {
             let dashed = run.groups == [3, 2, 4] && Set(run.separators).count == 1
                 && (run.separators[0] == 0x2D || run.separators[0] == 0x20)
-            let bare = run.groups == [9] && context(b, before: run.start, window: 30, ssnWords)
+            let bare = run.groups == [9]
+                && (context(b, before: run.start, window: 30, ssnWords) || context(b, after: run.end, window: 20, ssnWords))
             if (dashed || bare) && validSSN(run.digits) {
                 found.append(PIIMatch(entity: .usSSN, range: range, score: dashed ? 0.85 : 0.6))
                 return
@@ -158,27 +206,81 @@ enum Scanners {
         {
             return
         }
-        let dotted = run.separators.contains(0x2E)
+        let phone = run.start..<(run.extensionEnd ?? run.end)
+        let bonus = run.extensionEnd == nil ? 0 : 0.05
         if run.plus {
             // E.164: a country code and up to 15 digits.
             if (8...15).contains(count) && run.digits[0] != 0x30 {
-                found.append(PIIMatch(entity: .phone, range: range, score: 0.85))
+                found.append(PIIMatch(entity: .phone, range: phone, score: 0.85 + bonus))
             }
             return
         }
-        let nanp = count == 10 && (run.groups == [3, 3, 4] || run.groups == [10]) && run.digits[0] >= 0x32
-            && run.digits[3] >= 0x32
-        let nanpWithOne = count == 11 && run.digits[0] == 0x31 && (run.groups == [1, 3, 3, 4] || run.groups == [11])
-        let trunk = run.digits[0] == 0x30 && (10...11).contains(count) && run.digits[1] != 0x30
-            && run.groups.allSatisfy { $0 >= 2 }
+        let formatted = run.groups.count > 1 || run.parenthesised
+        let dotted = run.separators.contains(0x2E)
         let hinted = context(b, before: run.start, window: 24, phoneWords)
-        if (nanp || nanpWithOne) && (run.groups.count > 1 || hinted) && !(dotted && run.groups.count != 3) {
-            found.append(PIIMatch(entity: .phone, range: range, score: run.groups.count > 1 ? 0.75 : 0.6))
-        } else if trunk && (run.groups.count > 1 || hinted) {
-            found.append(PIIMatch(entity: .phone, range: range, score: 0.65))
-        } else if hinted && (7...15).contains(count) && run.groups.count > 1 {
-            found.append(PIIMatch(entity: .phone, range: range, score: 0.5))
+        let validNANP = count == 10 && run.digits[0] >= 0x32 && run.digits[3] >= 0x32
+        let nanp = count == 10 && (run.groups == [3, 3, 4] || run.groups == [10]) && (formatted || validNANP)
+            && !(dotted && run.groups.count != 3)
+        let nanpWithOne = count == 11 && run.digits[0] == 0x31 && (run.groups == [1, 3, 3, 4] || run.groups == [11])
+        // An international call prefix: "001-541-387-4743", "0044 20 7946 0958".
+        let international = (10...17).contains(count) && run.groups.count > 1 && run.digits[0] == 0x30
+            && run.digits[1] == 0x30 && run.digits[2] != 0x30
+        let trunk = (10...11).contains(count) && run.digits[0] == 0x30 && run.digits[1] != 0x30
+            && run.groups.allSatisfy { $0 >= 2 }
+        if nanp || nanpWithOne || international {
+            found.append(PIIMatch(entity: .phone, range: phone, score: (formatted ? 0.75 : 0.5) + bonus))
+        } else if trunk {
+            found.append(PIIMatch(entity: .phone, range: phone, score: (formatted ? 0.65 : 0.5) + bonus))
+        } else if formatted && groupedLikePhone(run) {
+            found.append(PIIMatch(entity: .phone, range: phone, score: 0.45 + bonus))
+        } else if hinted && (7...15).contains(count) {
+            found.append(PIIMatch(entity: .phone, range: phone, score: 0.5 + bonus))
         }
+    }
+
+    /// National formats in groups ("30-62-58-39", "(82) 871-235", "21 211 419 2931", "8932-2921"), but not dates,
+    /// year ranges or thousands ("1 000 000").
+    static func groupedLikePhone(_ run: DigitRun) -> Bool {
+        let count = run.digits.count
+        guard (6...13).contains(count), run.groups.count <= 5 else { return false }
+        let first = run.groups[0]
+        guard (run.parenthesised ? 1...5 : 2...4).contains(first), run.groups.dropFirst().allSatisfy({ (2...4).contains($0) })
+        else { return false }
+        func value(_ group: Int) -> Int {
+            let start = run.groups[..<group].reduce(0, +)
+            return run.digits[start..<(start + run.groups[group])].reduce(0) { $0 * 10 + Int($1 - 0x30) }
+        }
+        if run.groups.count == 2 && !run.parenthesised {
+            // Two groups only with a dash or a dot ("8932-2921", "0758.2877"): spaced pairs are far more often
+            // street numbers ("4503 1678 Andell Road") and dotted short ones prices ("1350.07").
+            guard !run.separators.contains(0x20), run.groups.allSatisfy({ $0 >= 3 }), count >= 7 else { return false }
+        }
+        // Dotted short runs are versions ("18.22.10"); a leading year is a date, a time stamp or a build number.
+        if run.separators.contains(0x2E) && count < 8 { return false }
+        if first == 4 && !run.parenthesised && (1900...2099).contains(value(0)) { return false }
+        // Dates: 2024-01-05, 05.01.2024, 12/05/90.
+        if run.groups.count == 3, Set(run.separators).count == 1, !run.parenthesised {
+            let (a, m, c) = (value(0), value(1), value(2))
+            if run.groups[0] == 4 && (1...12).contains(m) && (1...31).contains(c) { return false }
+            if run.groups[0] == 2 && (1...31).contains(a) && (1...31).contains(m) && (run.groups[2] == 4 || run.groups[2] == 2)
+                && ((1...12).contains(a) || (1...12).contains(m))
+            {
+                return false
+            }
+        }
+        // Thousands: every group after the first has three digits and the groups end in zeros.
+        if run.groups.dropFirst().allSatisfy({ $0 == 3 }) && value(run.groups.count - 1) == 0 { return false }
+        return true
+    }
+
+    /// Whether a card number's first digits belong to a card scheme: 2 to 6 (Mastercard, Visa, Amex, Discover,
+    /// UnionPay, Maestro, JCB), JCB's 1800 and 2131, and Maestro UK's 0604. Twelve digits only for Maestro.
+    static func plausibleIIN(_ d: [UInt8]) -> Bool {
+        let prefix2 = Int(d[0] - 0x30) * 10 + Int(d[1] - 0x30)
+        let prefix4 = prefix2 * 100 + Int(d[2] - 0x30) * 10 + Int(d[3] - 0x30)
+        let maestro = prefix2 == 50 || (56...69).contains(prefix2) || prefix4 == 604
+        if d.count == 12 { return maestro }
+        return (0x32...0x36).contains(d[0]) || maestro || prefix4 == 1800 || prefix4 == 2131
     }
 
     static func luhn(_ digits: [UInt8]) -> Bool {
@@ -423,8 +525,11 @@ enum Scanners {
         if end < b.count && isAlnum(b[end]) { return nil }
         let digitsOfFirst = a - i
         if digitsOfFirst == 4 { return validDate(year: first, month: second, day: third) ? end : nil }
-        guard end - (c + 1) == 4 else { return nil }
-        let plausible = validDate(year: third, month: second, day: first) || validDate(year: third, month: first, day: second)
+        // A two-digit year (after a birth context word only): 07/17/51.
+        let yearDigits = end - (c + 1)
+        guard yearDigits == 4 || yearDigits == 2 else { return nil }
+        let year = yearDigits == 4 ? third : third + 1900
+        let plausible = validDate(year: year, month: second, day: first) || validDate(year: year, month: first, day: second)
         return plausible ? end : nil
     }
 

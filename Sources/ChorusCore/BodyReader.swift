@@ -37,6 +37,12 @@ public final class BodyReader {
         sink.errors.append(.init(pointer: JSONPointer.appending(pointer, key), detail: detail, code: code))
     }
 
+    /// Records an error at a path below this object, for example `["patterns", "0"]` for `/patterns/0`.
+    public func fail(at path: [String], _ detail: String, code: String = "invalid") {
+        let target = path.reduce(pointer) { JSONPointer.appending($0, $1) }
+        sink.errors.append(.init(pointer: target, detail: detail, code: code))
+    }
+
     private func value(_ key: String, required: Bool) -> JSONValue? {
         read.insert(key)
         guard let value = object[key], value != .null else {
@@ -135,6 +141,51 @@ public final class BodyReader {
             return nil
         }
         return int
+    }
+
+    /// A number field within a range.
+    public func number(_ key: String, required: Bool = true, range: ClosedRange<Double>) -> Double? {
+        guard let value = value(key, required: required) else { return nil }
+        guard case .number(let number) = value else {
+            fail(key, "\(key) must be a number.", code: "type")
+            return nil
+        }
+        guard range.contains(number) else {
+            fail(key, "\(key) must be between \(range.lowerBound) and \(range.upperBound).", code: "range")
+            return nil
+        }
+        return number
+    }
+
+    /// A boolean field.
+    public func boolean(_ key: String, required: Bool = true) -> Bool? {
+        guard let value = value(key, required: required) else { return nil }
+        guard case .bool(let flag) = value else {
+            fail(key, "\(key) must be true or false.", code: "type")
+            return nil
+        }
+        return flag
+    }
+
+    /// An object used as a map: each member's value is read as an object by `body`, which gets its key.
+    public func map<T>(_ key: String, required: Bool = true, maxCount: Int = 100, _ body: (String, BodyReader) -> T?)
+        -> [String: T]?
+    {
+        guard let value = value(key, required: required) else { return nil }
+        guard case .object(let members) = value else {
+            fail(key, "\(key) must be an object, got \(value.typeName).", code: "type")
+            return nil
+        }
+        if members.count > maxCount {
+            fail(key, "\(key) must have at most \(maxCount) members.", code: "too_long")
+            return nil
+        }
+        let container = BodyReader(value: value, pointer: JSONPointer.appending(pointer, key), sink: sink)
+        var result: [String: T] = [:]
+        for name in members.keys.sorted() {
+            if let item = container.object(name, { body(name, $0) }) { result[name] = item }
+        }
+        return result
     }
 
     /// An RFC 3339 timestamp.

@@ -73,6 +73,7 @@ func buildRouter(
     MemberController().register(on: api)
     APIKeyController().register(on: api)
     AuditController().register(on: api)
+    PIIController().register(on: api)
     return (router, api.catalog)
 }
 

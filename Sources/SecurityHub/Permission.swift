@@ -22,6 +22,10 @@ public enum Permission: String, Sendable, CaseIterable, Codable, Comparable {
     case integrationsRead = "integrations:read"
     case integrationsWrite = "integrations:write"
     case auditRead = "audit:read"
+    case piiRead = "pii:read"
+    case piiWrite = "pii:write"
+    /// Restore values masked with the reversible operator.
+    case piiUnmask = "pii:unmask"
 
     public static func < (lhs: Permission, rhs: Permission) -> Bool { lhs.rawValue < rhs.rawValue }
 }

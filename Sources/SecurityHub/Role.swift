@@ -17,7 +17,7 @@ public enum Role: String, Sendable, CaseIterable, Codable {
         case .editor:
             return [
                 .tenantRead, .membersRead, .flowsRead, .flowsWrite, .channelsRead, .conversationsRead,
-                .analyticsRead, .modelsRead, .modelsUse, .integrationsRead,
+                .analyticsRead, .modelsRead, .modelsUse, .integrationsRead, .piiRead,
             ]
         case .agent:
             return [.tenantRead, .membersRead, .conversationsRead, .conversationsWrite, .flowsRead, .channelsRead]

@@ -16,6 +16,10 @@ import Testing
         case ("PATCH", "/api/v2/tenant"): ["name": "hijacked"]
         case ("POST", "/api/v2/members"): ["email": "intruder-\(UUID().uuidString.prefix(6))@example.com", "role": "viewer"]
         case ("POST", "/api/v2/api-keys"): ["name": "intruder", "scopes": ["tenant:read"]]
+        case ("PUT", "/api/v2/pii/recognizers/{recognizerId}"), ("POST", "/api/v2/pii/recognizers"):
+            ["name": "intruder", "entity": "intruder", "patterns": ["INTRUDER-\\d+"]]
+        case ("POST", "/api/v2/pii/analyze"), ("POST", "/api/v2/pii/unmask"): ["text": "hello"]
+        case ("PUT", _): [:]
         case ("POST", _), ("PATCH", _): [:]
         default: nil
         }
@@ -45,6 +49,7 @@ import Testing
         var editor: (id: String, token: String)
         var invitedID: String
         var key: (id: String, key: String)
+        var recognizerID: String
 
         static func make(_ api: API, _ prefix: String) async throws -> Party {
             let tenant = try await api.createTenant(prefix)
@@ -55,13 +60,20 @@ import Testing
             let invitedID = try #require((invited.json["member"] as? [String: Any])?["id"] as? String)
             let key = try await api.createKey(
                 tenant, scopes: ["tenant:read", "tenant:write", "members:read", "members:write", "members:owners",
-                                 "apikeys:read", "apikeys:write"]
+                                 "apikeys:read", "apikeys:write", "pii:read", "pii:write", "pii:unmask"]
             )
-            return Party(tenant: tenant, admin: admin, editor: editor, invitedID: invitedID, key: key)
+            let recognizer = try await api.call(
+                .post, "/api/v2/pii/recognizers", as: tenant.owner,
+                json: ["name": "employees-\(tenant.slug)", "entity": "employee_id", "patterns": [#"EMP-\d{6}"#]]
+            )
+            let recognizerID = try #require(recognizer.string("id"), "create recognizer: \(recognizer.text)")
+            return Party(tenant: tenant, admin: admin, editor: editor, invitedID: invitedID, key: key,
+                         recognizerID: recognizerID)
         }
 
         var secrets: [String] {
-            [tenant.id, tenant.slug, tenant.ownerID, admin.id, editor.id, invitedID, key.id, tenant.ownerEmail]
+            [tenant.id, tenant.slug, tenant.ownerID, admin.id, editor.id, invitedID, key.id, tenant.ownerEmail,
+             recognizerID, "employees-\(tenant.slug)"]
         }
 
         /// The tenant's visible state: its name and status, every member and every API key.
@@ -73,6 +85,9 @@ import Testing
             }
             for key in try await api.call(.get, "/api/v2/api-keys", as: tenant.owner).items {
                 lines.append("key \(key["id"] ?? "") \(key["status"] ?? "") \(key["scopes"] ?? "")")
+            }
+            for recognizer in try await api.call(.get, "/api/v2/pii/recognizers", as: tenant.owner).items {
+                lines.append("recognizer \(recognizer["id"] ?? "") \(recognizer["name"] ?? "") \(recognizer["patterns"] ?? "")")
             }
             #expect(lines.count >= 6)
             return lines.sorted()
@@ -102,6 +117,7 @@ import Testing
                 let path = entry.path
                     .replacingOccurrences(of: "{memberId}", with: target)
                     .replacingOccurrences(of: "{keyId}", with: victim.key.id)
+                    .replacingOccurrences(of: "{recognizerId}", with: victim.recognizerID)
                 for credential in credentials {
                     let response = try await api.call(method, path, as: credential, json: Self.body(for: entry))
                     checked += 1

@@ -37,6 +37,8 @@ import Testing
                                 clientAddress: nil, summary: "{}")
                 }
                 try await tx.putSecret(name: "fixture", plaintext: "fixture-secret-value", vault: fixtureVault)
+                _ = try await tx.insertPIIRecognizer(id: UUID(), name: "fixture", definition: #"{"entity":"fixture"}"#)
+                try await tx.setPIIPolicy(#"{"maskBeforeModels":true}"#)
             }
             ids.append(id)
         }

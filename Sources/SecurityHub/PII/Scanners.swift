@@ -200,7 +200,9 @@ enum Scanners {
                 return
             }
         }
-        guard entities.contains(.phone) else { return }
+        // No phone format has fewer than six digits; most digit runs (times, versions, short ids) stop here,
+        // before any context is read.
+        guard entities.contains(.phone), count >= 6 else { return }
         if context(b, before: run.start, window: 24, notPhoneWords)
             && !context(b, before: run.start, window: 24, phoneWords)
         {
@@ -217,7 +219,6 @@ enum Scanners {
         }
         let formatted = run.groups.count > 1 || run.parenthesised
         let dotted = run.separators.contains(0x2E)
-        let hinted = context(b, before: run.start, window: 24, phoneWords)
         let validNANP = count == 10 && run.digits[0] >= 0x32 && run.digits[3] >= 0x32
         let nanp = count == 10 && (run.groups == [3, 3, 4] || run.groups == [10]) && (formatted || validNANP)
             && !(dotted && run.groups.count != 3)
@@ -233,7 +234,7 @@ enum Scanners {
             found.append(PIIMatch(entity: .phone, range: phone, score: (formatted ? 0.65 : 0.5) + bonus))
         } else if formatted && groupedLikePhone(run) {
             found.append(PIIMatch(entity: .phone, range: phone, score: 0.45 + bonus))
-        } else if hinted && (7...15).contains(count) {
+        } else if (7...15).contains(count) && context(b, before: run.start, window: 24, phoneWords) {
             found.append(PIIMatch(entity: .phone, range: phone, score: 0.5 + bonus))
         }
     }

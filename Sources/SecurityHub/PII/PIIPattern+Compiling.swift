@@ -121,7 +121,8 @@ public enum PIIPatternError: Error, Sendable, Equatable, CustomStringConvertible
         case .lookaround:
             "Lookahead and lookbehind are not supported."
         case .anchor:
-            "Anchors and assertions such as ^, $ and \\b are not supported: patterns are searched for anywhere in a message, and a match never starts or ends inside a word. Escape a literal ^ or $ as \\^ or \\$."
+            "Anchors and assertions such as ^, $ and \\b are not supported: patterns are searched for anywhere in a "
+                + "message, and a match never starts or ends inside a word. Escape a literal ^ or $ as \\^ or \\$."
         case .unsupportedGroup:
             "Only ( ) and (?: ) groups are supported; nothing is captured."
         case .misplacedFlag:
@@ -137,7 +138,8 @@ public enum PIIPatternError: Error, Sendable, Equatable, CustomStringConvertible
         case .repeatTooLarge:
             "Repeat counts may be at most \(PIIPattern.maximumRepeat)."
         case .tooComplex:
-            "The pattern is too complex: it needs more than \(PIIPattern.maximumStates) states once repeats are expanded."
+            "The pattern is too complex: it needs more than \(PIIPattern.maximumStates) states once repeats are "
+                + "expanded."
         case .matchesEmpty:
             "The pattern can match empty text. Make at least one part of it required."
         }

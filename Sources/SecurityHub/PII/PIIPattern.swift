@@ -30,13 +30,17 @@
 ///
 /// ## Matching
 ///
-/// `matches(in:)` scans left to right for leftmost-longest matches: the match that
-/// starts first, the longest of those, then the next one at or after its end, so matches never overlap. A match
-/// never starts or ends inside a word: it is skipped when its first byte is an ASCII letter or digit and so is
-/// the byte before it, or when its last byte is an ASCII letter or digit and so is the byte after it. So
-/// `EMP-\d{6}` finds `EMP-123456` in `see EMP-123456.` but nothing in `XEMP-123456` or `EMP-1234567`, while
-/// `-\d+` still finds `-42` in `x-42`, because `-` is not a letter or digit. Ranges are UTF-8 byte offsets; in
-/// valid UTF-8 they always fall between characters.
+/// `matches(in:)` returns leftmost-longest matches: reading left to right, the match that starts first, the
+/// longest of those, then the next one that starts at or after its end, so matches never overlap.
+///
+/// A match never starts or ends inside a word. Text is not a match if its first byte is an ASCII letter or digit
+/// and so is the byte before it, or if its last byte is an ASCII letter or digit and so is the byte after it; a
+/// shorter match that obeys the rule is taken instead if there is one. So `EMP-\d{6}` finds `EMP-123456` in
+/// `see EMP-123456.` but nothing in `XEMP-123456` or `EMP-1234567`; `-\d+` finds `-42` in `x-42`, because `-`
+/// is not a letter or digit; and `AB(-CD)?` finds `AB` in `AB-CDE`. Underscores and non-ASCII letters do not
+/// count as letters here.
+///
+/// Ranges are UTF-8 byte offsets; in valid UTF-8 they always fall between characters.
 public struct PIIPattern: Sendable, Hashable {
     /// The longest pattern accepted, in characters (Unicode scalars).
     public static let maximumLength = 512
@@ -224,8 +228,13 @@ private struct Scan {
                 let instruction = code[Int(current.pcs[index])]
                 if tables[PIIPattern.Program.setsOffset + (Int(instruction.other) << 8) + byte] != 0 {
                     add(
-                        instruction.next, end: current.ends[index], to: &next,
-                        stack: stack, marks: marks, mark: mark, matchEnd: &matchEnd
+                        instruction.next,
+                        end: current.ends[index],
+                        to: &next,
+                        stack: stack,
+                        marks: marks,
+                        mark: mark,
+                        matchEnd: &matchEnd
                     )
                 }
             }

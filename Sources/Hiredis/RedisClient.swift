@@ -1,22 +1,33 @@
-import NIOPosix
-import NIOConcurrencyHelpers
+import Foundation
+import Synchronization
 
 /// A small Redis client over hiredis.
 ///
-/// hiredis's synchronous API blocks, so every command runs on the client's own thread pool and never on an
-/// event loop. Connections are pooled; each is used by one command at a time.
+/// hiredis's synchronous API blocks, so commands never run on an event loop: callers queue them, and one thread
+/// of the client's own sends whatever is queued as a pipeline on one connection (one write for the batch, the
+/// replies read as they arrive) and resumes each caller with its reply. Under load the batches grow by
+/// themselves, which saves a round trip, a thread wake-up and Redis's own per-command reads per command.
+/// Commands that block Redis (`BLPOP`, `WAIT`) must not be sent through it.
 public final class RedisClient: Sendable {
     private let configuration: RedisConfiguration
-    private let threadPool: NIOThreadPool
-    private let idle: NIOLockedValueBox<[RedisConnection]>
-    private let closed = NIOLockedValueBox(false)
+    private let state: Mutex<State>
+    private let signal = NSCondition()
 
-    /// Creates a client. Connections are opened lazily by the first commands.
+    private struct Pending {
+        let arguments: [[UInt8]]
+        let continuation: CheckedContinuation<RedisValue, any Error>
+    }
+
+    private struct State {
+        var pending: [Pending] = []
+        var closed = false
+        var started = false
+    }
+
+    /// Creates a client. The connection is opened by the first command.
     public init(configuration: RedisConfiguration) {
         self.configuration = configuration
-        self.threadPool = NIOThreadPool(numberOfThreads: max(1, configuration.maxConnections))
-        self.threadPool.start()
-        self.idle = NIOLockedValueBox([])
+        self.state = Mutex(State())
     }
 
     /// Sends one command, for example `["SET", "k", "v"]`, and returns Redis's reply.
@@ -27,28 +38,27 @@ public final class RedisClient: Sendable {
 
     /// Sends one command with binary arguments.
     public func send(bytes arguments: [[UInt8]]) async throws -> RedisValue {
-        do {
-            return try await threadPool.runIfActive { [configuration, idle, closed] in
-                var connection = try idle.withLockedValue { $0.popLast() } ?? RedisConnection(configuration: configuration)
-                let reply: RedisValue
-                do {
-                    reply = try connection.command(arguments)
-                } catch let error as RedisError where connection.wasIdle && error.isClosedByPeer {
-                    // Redis closed this connection while it sat idle (a restart, `timeout`): the command never
-                    // reached it, so sending it once more on a fresh connection cannot apply it twice.
-                    connection = try RedisConnection(configuration: configuration)
-                    reply = try connection.command(arguments)
-                }
-                // A connection that threw is broken and is dropped; the next command opens a fresh one.
-                connection.wasIdle = true
-                let keep = !closed.withLockedValue { $0 }
-                idle.withLockedValue { if keep && $0.count < configuration.maxConnections { $0.append(connection) } }
-                return reply
+        try await withCheckedThrowingContinuation { continuation in
+            let (accepted, start) = state.withLock { state -> (Bool, Bool) in
+                guard !state.closed else { return (false, false) }
+                state.pending.append(Pending(arguments: arguments, continuation: continuation))
+                defer { state.started = true }
+                return (true, !state.started)
             }
-        } catch let error as RedisError {
-            throw error
-        } catch {
-            throw RedisError(.shutdown, "\(error)")
+            guard accepted else {
+                continuation.resume(throwing: RedisError(.shutdown, "the client has been shut down"))
+                return
+            }
+            if start {
+                // The thread holds the client only while it works, so a client dropped without `shutdown` ends it.
+                let thread = Thread { [weak self] in
+                    var connection: RedisConnection?
+                    while let client = self, client.step(&connection) {}
+                }
+                thread.name = "redis-pipeline"
+                thread.start()
+            }
+            wake()
         }
     }
 
@@ -58,10 +68,71 @@ public final class RedisClient: Sendable {
         (try? await send(["PING"])) == .status("PONG")
     }
 
-    /// Closes every connection and stops the thread pool.
+    /// Fails queued commands and stops the pipeline thread.
     public func shutdown() async throws {
-        closed.withLockedValue { $0 = true }
-        idle.withLockedValue { $0.removeAll() }
-        try await threadPool.shutdownGracefully()
+        let orphans = state.withLock { state -> [Pending] in
+            state.closed = true
+            defer { state.pending.removeAll() }
+            return state.pending
+        }
+        for pending in orphans { pending.continuation.resume(throwing: RedisError(.shutdown, "the client has been shut down")) }
+        wake()
+    }
+
+    /// Wakes the pipeline thread.
+    private func wake() {
+        signal.lock()
+        signal.broadcast()
+        signal.unlock()
+    }
+
+    /// One turn of the pipeline thread: waits for queued commands, sends them as one batch and resumes the
+    /// callers. Returns false once the client is shut down and nothing is left.
+    private func step(_ connection: inout RedisConnection?) -> Bool {
+        signal.lock()
+        var (batch, closed) = take()
+        if batch.isEmpty && !closed {
+            // Woken by `send`; the timeout lets the thread notice a dropped client.
+            _ = signal.wait(until: Date().addingTimeInterval(0.1))
+            (batch, closed) = take()
+        }
+        signal.unlock()
+        if batch.isEmpty { return !closed }
+        let results = execute(batch.map(\.arguments), on: &connection)
+        for (pending, result) in zip(batch, results) { pending.continuation.resume(with: result) }
+        return true
+    }
+
+    private func take() -> ([Pending], Bool) {
+        state.withLock { state in
+            defer { state.pending.removeAll(keepingCapacity: true) }
+            return (state.pending, state.closed)
+        }
+    }
+
+    /// Sends a batch, connecting first if needed. A connection that Redis closed while it sat idle (a restart,
+    /// `timeout`) is replaced and the batch sent once more: the first reply failing that way means Redis read
+    /// none of it. Any other connection error fails the rest of the batch and drops the connection.
+    private func execute(_ commands: [[[UInt8]]], on connection: inout RedisConnection?) -> [Result<RedisValue, RedisError>] {
+        for attempt in 0..<2 {
+            let wasIdle = connection != nil
+            if connection == nil {
+                do {
+                    connection = try RedisConnection(configuration: configuration)
+                } catch let error as RedisError {
+                    return commands.map { _ in .failure(error) }
+                } catch {
+                    return commands.map { _ in .failure(RedisError(.connection, "\(error)")) }
+                }
+            }
+            guard let open = connection else { break }
+            let results = open.pipeline(commands)
+            if results.contains(where: { if case .failure = $0 { true } else { false } }) {
+                connection = nil
+                if attempt == 0, wasIdle, case .failure(let error) = results[0], error.isClosedByPeer { continue }
+            }
+            return results
+        }
+        return commands.map { _ in .failure(RedisError(.connection, "no connection")) }
     }
 }

@@ -48,32 +48,53 @@ final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    /// Sends one command and waits for its reply. Blocking: call from the thread pool only.
+    /// Sends one command and waits for its reply. Blocking.
     /// An error reply is returned as `.error`; a broken connection throws, and the caller drops it.
     func command(_ arguments: [[UInt8]]) throws -> RedisValue {
-        var pointers: [UnsafePointer<CChar>?] = []
-        var lengths: [Int] = []
-        var buffers: [UnsafeMutableBufferPointer<CChar>] = []
-        defer { buffers.forEach { $0.deallocate() } }
-        for argument in arguments {
-            let buffer = UnsafeMutableBufferPointer<CChar>.allocate(capacity: max(argument.count, 1))
-            argument.withUnsafeBytes { raw in
-                for (index, byte) in raw.enumerated() { buffer[index] = CChar(bitPattern: byte) }
+        try pipeline([arguments])[0].get()
+    }
+
+    /// Sends every command, then reads every reply: one write for the batch, and replies read as they arrive.
+    /// Blocking: call from the pipeline's thread only.
+    /// - Returns: a reply per command; after a connection error, the error for that command and every later one.
+    func pipeline(_ commands: [[[UInt8]]]) -> [Result<RedisValue, RedisError>] {
+        for arguments in commands {
+            var pointers: [UnsafePointer<CChar>?] = []
+            var lengths: [Int] = []
+            var buffers: [UnsafeMutableBufferPointer<CChar>] = []
+            defer { buffers.forEach { $0.deallocate() } }
+            for argument in arguments {
+                let buffer = UnsafeMutableBufferPointer<CChar>.allocate(capacity: max(argument.count, 1))
+                argument.withUnsafeBytes { raw in
+                    for (index, byte) in raw.enumerated() { buffer[index] = CChar(bitPattern: byte) }
+                }
+                buffers.append(buffer)
+                pointers.append(UnsafePointer(buffer.baseAddress))
+                lengths.append(argument.count)
             }
-            buffers.append(buffer)
-            pointers.append(UnsafePointer(buffer.baseAddress))
-            lengths.append(argument.count)
-        }
-        let raw = pointers.withUnsafeMutableBufferPointer { argv in
-            lengths.withUnsafeBufferPointer { argvlen in
-                redisCommandArgv(context, Int32(arguments.count), argv.baseAddress, argvlen.baseAddress)
+            // Appending only copies into hiredis's output buffer; it fails only when out of memory.
+            let status = pointers.withUnsafeMutableBufferPointer { argv in
+                lengths.withUnsafeBufferPointer { argvlen in
+                    redisAppendCommandArgv(context, Int32(arguments.count), argv.baseAddress, argvlen.baseAddress)
+                }
+            }
+            if status != REDIS_OK {
+                return commands.map { _ in .failure(RedisError(.connection, Self.errorString(context))) }
             }
         }
-        guard let raw else {
-            throw RedisError(.connection, Self.errorString(context))
+        var results: [Result<RedisValue, RedisError>] = []
+        results.reserveCapacity(commands.count)
+        for _ in commands {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+                let error = RedisError(.connection, Self.errorString(context))
+                while results.count < commands.count { results.append(.failure(error)) }
+                return results
+            }
+            results.append(.success(Self.value(raw.assumingMemoryBound(to: redisReply.self))))
+            freeReplyObject(raw)
         }
-        defer { freeReplyObject(raw) }
-        return Self.value(raw.assumingMemoryBound(to: redisReply.self))
+        return results
     }
 
     func command(_ arguments: [String]) throws -> RedisValue {

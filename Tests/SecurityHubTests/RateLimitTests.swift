@@ -10,7 +10,7 @@ import Testing
     /// Runs `count` requests at `now` against `tats`, keeping the state.
     func run(_ buckets: [RateLimitBucket], _ tats: inout [Int64?], at now: Int64, count: Int) -> [RateLimitDecision] {
         (0..<count).map { _ in
-            let (decision, updated) = GCRA.decide(buckets, tats: tats, now: now)
+            let (decision, updated, _) = GCRA.decide(buckets, tats: tats, now: now)
             if let updated { tats = updated.map { $0 } }
             return decision
         }

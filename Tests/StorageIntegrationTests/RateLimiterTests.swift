@@ -40,6 +40,29 @@ import Testing
         try await redis.shutdown()
     }
 
+    @Test func busyBucketsAreServedFromLeasesAndNeverPassMoreThanTheLimit() async throws {
+        let redis = try redis()
+        let limiter = limiter(redis: redis)
+        let bucket = RateLimitBucket(key: "busy", limit: RateLimit(requests: 300, per: 1))
+        let start = Date()
+        var allowed = 0
+        var remaining: [Int] = []
+        for _ in 0..<600 {
+            let decision = await limiter.admit([bucket])
+            if decision.allowed {
+                allowed += 1
+                remaining.append(decision.remaining)
+            }
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        // Six units per trip to Redis: at most the limit plus what refilled plus one lease held here, and at
+        // least the limit less one lease.
+        #expect(allowed <= 300 + Int(elapsed * 300) + 6, "\(allowed) in \(elapsed) s")
+        #expect(allowed >= 294)
+        #expect(remaining.first == 299 && remaining.last.map { $0 <= 6 } == true)
+        try await redis.shutdown()
+    }
+
     @Test func lockoutsGrowAndASuccessForgetsThem() async throws {
         let redis = try redis()
         for limiter in [limiter(redis: redis), limiter(redis: nil)] {

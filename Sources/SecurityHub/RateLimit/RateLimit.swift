@@ -16,6 +16,15 @@ public struct RateLimit: Sendable, Hashable, Codable {
     var interval: Int64 { max(1, Int64(periodSeconds) * 1_000_000 / Int64(requests)) }
     /// GCRA's burst tolerance, in microseconds: `requests` may arrive at once.
     var tolerance: Int64 { interval * Int64(requests - 1) }
+
+    /// How many units one trip to Redis claims for this process: 1 up to 99 requests a second (every request
+    /// asks Redis), then one per 50 requests a second, at most 100. The units not used at once are spent by the
+    /// next requests of this process within a second, or expire unused. Redis counted them when they were
+    /// claimed, so in any window a replica admits at most one lease (2% of a second's worth) more than the limit.
+    var lease: Int {
+        let perSecond = Double(requests) / Double(periodSeconds)
+        return max(1, min(100, Int(perSecond / 50)))
+    }
 }
 
 /// One limit a request counts against, for example an API key's or its tenant's.
@@ -59,10 +68,12 @@ public struct RateLimitDecision: Sendable, Equatable {
 /// admits it, and only an admitted request uses up capacity. Each bucket's state is one number, its theoretical
 /// arrival time (TAT) in microseconds. The Redis script in `RateLimiter` is the same algorithm, line for line.
 enum GCRA {
-    /// Decides for `buckets` whose stored TATs are `tats` (nil: never used or expired) at `now`.
-    /// - Returns: the decision and, when admitted, the TATs to store.
-    static func decide(_ buckets: [RateLimitBucket], tats stored: [Int64?], now: Int64)
-        -> (decision: RateLimitDecision, tats: [Int64]?)
+    /// Decides for `buckets` whose stored TATs are `tats` (nil: never used or expired) at `now`. Each bucket may
+    /// claim several units (`claims`, default one each): it is granted as many as it has room for, at least one,
+    /// or the request is refused.
+    /// - Returns: the decision, and when admitted the TATs to store and the units granted per bucket.
+    static func decide(_ buckets: [RateLimitBucket], tats stored: [Int64?], claims: [Int]? = nil, now: Int64)
+        -> (decision: RateLimitDecision, tats: [Int64]?, granted: [Int])
     {
         let tats = stored.map { max($0 ?? now, now) }
         var deniedIndex = -1
@@ -78,15 +89,19 @@ enum GCRA {
             return (
                 result(buckets, allowed: false, index: deniedIndex, remaining: 0, reset: tats[deniedIndex] - now,
                        retry: retry),
-                nil
+                nil, []
             )
         }
         var updated: [Int64] = []
+        var granted: [Int] = []
         var best = 0
         var bestRemaining = Int64.max
         var bestReset: Int64 = 0
         for (index, bucket) in buckets.enumerated() {
-            let tat = tats[index] + bucket.limit.interval
+            let room = (bucket.limit.tolerance + bucket.limit.interval - (tats[index] - now)) / bucket.limit.interval
+            let units = Int(min(Int64(claims?[index] ?? 1), room))
+            granted.append(units)
+            let tat = tats[index] + bucket.limit.interval * Int64(units)
             updated.append(tat)
             let remaining = (now + bucket.limit.tolerance - tat) / bucket.limit.interval + 1
             if remaining < bestRemaining {
@@ -95,7 +110,10 @@ enum GCRA {
                 bestReset = tat - now
             }
         }
-        return (result(buckets, allowed: true, index: best, remaining: bestRemaining, reset: bestReset, retry: 0), updated)
+        return (
+            result(buckets, allowed: true, index: best, remaining: bestRemaining, reset: bestReset, retry: 0),
+            updated, granted
+        )
     }
 
     /// A decision from the algorithm's raw numbers (microseconds), as the Redis script also returns them.

@@ -15,6 +15,7 @@ public final class RateLimiter: Sendable {
     private let prefix: String
     private let logger: Logger
     private let local = Mutex(LocalState())
+    private let leases = Mutex(Leases())
     private let health = Mutex(Health())
 
     /// How long to decide in process after Redis failed, before trying it again.
@@ -34,34 +35,60 @@ public final class RateLimiter: Sendable {
     }
 
     /// Admits a request if every bucket has room, and counts it against all of them.
+    ///
+    /// Busy buckets (see `RateLimit.lease`) are served from units this process claimed from Redis earlier; a
+    /// request asks Redis only for the buckets that have none left, and claims a new lease for them.
     public func admit(_ buckets: [RateLimitBucket]) async -> RateLimitDecision {
         guard !buckets.isEmpty else { return .unlimited }
         if let redis, shouldTryRedis() {
+            let now = Self.now()
+            // Take a unit from each bucket's lease where there is one; the rest go to Redis.
+            let (held, missing) = leases.withLock { leases in leases.take(buckets, now: now) }
+            if missing.isEmpty {
+                return leases.withLock { $0.decision(buckets, now: now) }
+            }
+            let asked = missing.map { buckets[$0] }
             var arguments: [String] = []
-            arguments.reserveCapacity(buckets.count * 2)
-            for bucket in buckets {
+            arguments.reserveCapacity(asked.count * 3)
+            for bucket in asked {
                 arguments.append(String(bucket.limit.interval))
                 arguments.append(String(bucket.limit.tolerance))
+                arguments.append(String(bucket.limit.lease))
             }
             do {
-                let reply = try await Self.gcraScript.run(on: redis, keys: buckets.map { prefix + $0.key }, arguments: arguments)
-                if case .array(let items) = reply, items.count == 5,
+                let reply = try await Self.gcraScript.run(on: redis, keys: asked.map { prefix + $0.key }, arguments: arguments)
+                if case .array(let items) = reply, items.count == 5 || items.count == 5 + asked.count,
                     case .integer(let allowed) = items[0], case .integer(let index) = items[1],
                     case .integer(let remaining) = items[2], case .integer(let reset) = items[3],
                     case .integer(let retry) = items[4]
                 {
                     redisAnswered()
-                    return GCRA.result(buckets, allowed: allowed == 1, index: Int(index) - 1, remaining: remaining,
-                                       reset: reset, retry: retry)
+                    let answer = GCRA.result(asked, allowed: allowed == 1, index: Int(index) - 1, remaining: remaining,
+                                             reset: reset, retry: retry)
+                    guard allowed == 1 else {
+                        leases.withLock { $0.giveBack(held) }
+                        return answer
+                    }
+                    let granted = items[5...].map { if case .integer(let units) = $0 { Int(units) } else { 1 } }
+                    return leases.withLock { leases in
+                        for (bucket, units) in zip(asked, granted) {
+                            leases.store(bucket, units: units - 1, remaining: remaining, reset: reset, now: now)
+                        }
+                        // A leased bucket's units held here are still available: its lease reports it. Other
+                        // buckets only ever report Redis's answer (for leased ones, a lower bound).
+                        let leased = asked[min(max(Int(index) - 1, 0), asked.count - 1)].limit.lease > 1
+                        return leases.decision(buckets, now: now, fallback: leased ? nil : answer)
+                    }
                 }
                 redisFailed("unexpected reply \(reply)")
             } catch {
                 redisFailed("\(error)")
             }
+            leases.withLock { $0.giveBack(held) }
         }
         let now = Self.now()
         return local.withLock { state in
-            let (decision, tats) = GCRA.decide(buckets, tats: buckets.map { state.tats[$0.key] }, now: now)
+            let (decision, tats, _) = GCRA.decide(buckets, tats: buckets.map { state.tats[$0.key] }, now: now)
             if let tats {
                 state.prune(now: now)
                 for (bucket, tat) in zip(buckets, tats) { state.tats[bucket.key] = tat }
@@ -206,10 +233,78 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    // MARK: Leases
+
+    /// Units claimed from Redis and not used yet, per bucket key.
+    struct Leases {
+        struct Lease {
+            var units: Int
+            var expires: Int64
+            /// What Redis said was left in the bucket when the lease was claimed, and when it would be full.
+            var remaining: Int64
+            var resetAt: Int64
+        }
+
+        static let capacity = 100_000
+        var held: [String: Lease] = [:]
+
+        /// Takes one unit from every bucket that has a live lease. Returns the keys taken from and the indexes
+        /// of the buckets that need Redis.
+        mutating func take(_ buckets: [RateLimitBucket], now: Int64) -> (held: [String], missing: [Int]) {
+            var taken: [String] = []
+            var missing: [Int] = []
+            for (index, bucket) in buckets.enumerated() {
+                if bucket.limit.lease > 1, var lease = held[bucket.key], lease.units > 0, lease.expires > now {
+                    lease.units -= 1
+                    held[bucket.key] = lease
+                    taken.append(bucket.key)
+                } else {
+                    missing.append(index)
+                }
+            }
+            return (taken, missing)
+        }
+
+        /// Returns units taken for a request that was refused.
+        mutating func giveBack(_ keys: [String]) {
+            for key in keys { held[key]?.units += 1 }
+        }
+
+        /// Keeps the units of a new lease (the claimed ones minus the one used now) for a second, or as long as
+        /// they cover if that is longer.
+        mutating func store(_ bucket: RateLimitBucket, units: Int, remaining: Int64, reset: Int64, now: Int64) {
+            guard bucket.limit.lease > 1 else { return }
+            if held.count >= Self.capacity {
+                held = held.filter { $0.value.expires > now }
+                if held.count >= Self.capacity { held.removeAll(keepingCapacity: true) }
+            }
+            held[bucket.key] = Lease(
+                units: units, expires: now + max(bucket.limit.interval * Int64(units + 1), 1_000_000), remaining: remaining,
+                resetAt: now + reset
+            )
+        }
+
+        /// The headers' view of an admitted request: the tightest bucket, counting units held here as still
+        /// available (they are, to this process's next requests).
+        func decision(_ buckets: [RateLimitBucket], now: Int64, fallback: RateLimitDecision? = nil) -> RateLimitDecision {
+            var best = fallback
+            for bucket in buckets {
+                guard let lease = held[bucket.key], bucket.limit.lease > 1 else { continue }
+                let candidate = GCRA.result(
+                    [bucket], allowed: true, index: 0, remaining: lease.remaining + Int64(lease.units),
+                    reset: lease.resetAt - now, retry: 0
+                )
+                if best == nil || candidate.remaining < best!.remaining { best = candidate }
+            }
+            return best ?? .unlimited
+        }
+    }
+
     // MARK: Scripts
 
     /// GCRA over several buckets, on Redis's clock; the same algorithm as `GCRA.decide`. KEYS are the buckets,
-    /// ARGV their interval and tolerance in pairs (microseconds). Returns {allowed, index, remaining, reset, retry}.
+    /// ARGV their interval, tolerance (microseconds) and units claimed, in threes. Returns {allowed, index,
+    /// remaining, reset, retry} and, when allowed, the units granted per bucket.
     static let gcraScript = RedisScript(
         """
         local t = redis.call('TIME')
@@ -217,7 +312,7 @@ public final class RateLimiter: Sendable {
         local tats = {}
         local denied, retry = 0, 0
         for i = 1, #KEYS do
-          local tolerance = tonumber(ARGV[2 * i])
+          local tolerance = tonumber(ARGV[3 * i - 1])
           local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
           if tat < now then tat = now end
           tats[i] = tat
@@ -226,17 +321,23 @@ public final class RateLimiter: Sendable {
         end
         if denied > 0 then return {0, denied, 0, tats[denied] - now, retry} end
         local best, bestRemaining, bestReset = 1, nil, 0
+        local granted = {}
         for i = 1, #KEYS do
-          local interval = tonumber(ARGV[2 * i - 1])
-          local tolerance = tonumber(ARGV[2 * i])
-          local tat = tats[i] + interval
+          local interval = tonumber(ARGV[3 * i - 2])
+          local tolerance = tonumber(ARGV[3 * i - 1])
+          local room = math.floor((tolerance + interval - (tats[i] - now)) / interval)
+          local units = math.min(tonumber(ARGV[3 * i]), room)
+          granted[i] = units
+          local tat = tats[i] + interval * units
           redis.call('SET', KEYS[i], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000) + 1)
           local remaining = math.floor((now + tolerance - tat) / interval) + 1
           if bestRemaining == nil or remaining < bestRemaining then
             best = i; bestRemaining = remaining; bestReset = tat - now
           end
         end
-        return {1, best, bestRemaining, bestReset, 0}
+        local reply = {1, best, bestRemaining, bestReset, 0}
+        for i = 1, #KEYS do reply[5 + i] = granted[i] end
+        return reply
         """
     )
 

@@ -18,31 +18,16 @@ public struct ModelMasking: Sendable {
 
     /// `text` with its personal data replaced by placeholders; call it for every message of the request.
     public mutating func mask(_ text: String) -> String {
-        let matches = detector.detect(text)
-        guard !matches.isEmpty else { return text }
-        let bytes = Array(text.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var cursor = 0
-        for match in matches {
-            out += bytes[cursor..<match.range.lowerBound]
-            let value = String(decoding: bytes[match.range], as: UTF8.self)
+        detector.replace(in: text) { match, value in
             let key = "\(match.entity.rawValue)\u{0}\(value)"
-            let placeholder: String
-            if let known = placeholders[key] {
-                placeholder = known
-            } else {
-                let number = counters[match.entity, default: 0] + 1
-                counters[match.entity] = number
-                placeholder = "<\(match.entity.rawValue.uppercased())_\(number)>"
-                placeholders[key] = placeholder
-                values[placeholder] = value
-            }
-            out += Array(placeholder.utf8)
-            cursor = match.range.upperBound
+            if let known = placeholders[key] { return known }
+            let number = counters[match.entity, default: 0] + 1
+            counters[match.entity] = number
+            let placeholder = "<\(match.entity.rawValue.uppercased())_\(number)>"
+            placeholders[key] = placeholder
+            values[placeholder] = value
+            return placeholder
         }
-        out += bytes[cursor...]
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// `reply` with every placeholder of this session restored; anything else that looks like one is left alone.

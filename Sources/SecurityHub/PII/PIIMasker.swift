@@ -35,20 +35,7 @@ public struct PIIMasker: Sendable {
 
     /// `text` with every detected entity replaced.
     public func mask(_ text: String) -> String {
-        let bytes = Array(text.utf8)
-        let matches = detector.detect(text)
-        guard !matches.isEmpty else { return text }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var cursor = 0
-        for match in matches {
-            out += bytes[cursor..<match.range.lowerBound]
-            let value = String(decoding: bytes[match.range], as: UTF8.self)
-            out += Array(replacement(for: value, entity: match.entity).utf8)
-            cursor = match.range.upperBound
-        }
-        out += bytes[cursor...]
-        return String(decoding: out, as: UTF8.self)
+        detector.replace(in: text) { replacement(for: $1, entity: $0.entity) }
     }
 
     func replacement(for value: String, entity: PIIEntity) -> String {

@@ -14,31 +14,19 @@ enum Scanners {
 
     /// Whether one of `words` (lower-case ASCII) occurs in the `window` bytes before `start`.
     static func context(_ b: Bytes, before start: Int, window: Int, _ words: [[UInt8]]) -> Bool {
-        let from = max(0, start - window)
-        guard from < start else { return false }
-        for word in words where word.count <= start - from {
-            var i = from
-            while i + word.count <= start {
-                // Whole words only at their start: "reid" does not contain the word "id".
-                if i > 0 && isAlpha(b[i - 1]) && isAlpha(word[0]) {
-                    i += 1
-                    continue
-                }
-                var j = 0
-                while j < word.count && lower(b[i + j]) == word[j] { j += 1 }
-                if j == word.count { return true }
-                i += 1
-            }
-        }
-        return false
+        context(b, in: max(0, start - window)..<start, words)
     }
 
     /// Whether one of `words` (lower-case ASCII) occurs in the `window` bytes from `end` on.
     static func context(_ b: Bytes, after end: Int, window: Int, _ words: [[UInt8]]) -> Bool {
-        let to = min(b.count, end + window)
-        for word in words where word.count <= to - end {
-            var i = end
-            while i + word.count <= to {
+        context(b, in: end..<min(b.count, end + window), words)
+    }
+
+    /// Whether one of `words` occurs within `span`, starting at a word boundary: "reid" does not contain "id".
+    static func context(_ b: Bytes, in span: Range<Int>, _ words: [[UInt8]]) -> Bool {
+        for word in words where word.count <= span.count {
+            var i = span.lowerBound
+            while i + word.count <= span.upperBound {
                 if i > 0 && isAlpha(b[i - 1]) && isAlpha(word[0]) {
                     i += 1
                     continue

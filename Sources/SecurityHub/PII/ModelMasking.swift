@@ -18,7 +18,7 @@ public struct ModelMasking: Sendable {
 
     /// `text` with its personal data replaced by placeholders; call it for every message of the request.
     public mutating func mask(_ text: String) -> String {
-        detector.replace(in: text) { match, value in
+        PIIMatch.replace(detector.detect(text), in: text) { match, value in
             let key = "\(match.entity.rawValue)\u{0}\(value)"
             if let known = placeholders[key] { return known }
             let number = counters[match.entity, default: 0] + 1

@@ -42,23 +42,6 @@ public struct PIIDetector: Sendable {
         }
     }
 
-    /// `text` with each match replaced by what `replacement` returns for it and its value.
-    public func replace(in text: String, _ replacement: (PIIMatch, String) throws -> String) rethrows -> String {
-        let matches = detect(text)
-        guard !matches.isEmpty else { return text }
-        let bytes = Array(text.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var cursor = 0
-        for match in matches {
-            out += bytes[cursor..<match.range.lowerBound]
-            out += Array(try replacement(match, String(decoding: bytes[match.range], as: UTF8.self)).utf8)
-            cursor = match.range.upperBound
-        }
-        out += bytes[cursor...]
-        return String(decoding: out, as: UTF8.self)
-    }
-
     /// Keeps the best of overlapping matches.
     static func resolve(_ matches: [PIIMatch]) -> [PIIMatch] {
         let ordered = matches.sorted { $0.score != $1.score ? $0.score > $1.score : $0.range.count > $1.range.count }

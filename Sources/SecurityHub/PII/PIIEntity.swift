@@ -72,3 +72,22 @@ public struct PIIMatch: Sendable, Equatable {
         self.score = score
     }
 }
+
+extension PIIMatch {
+    /// `text` with each of `matches` (ordered, not overlapping, as `PIIDetector.detect` returns them) replaced by
+    /// what `replacement` returns for the match and its value.
+    static func replace(_ matches: [PIIMatch], in text: String, _ replacement: (PIIMatch, String) -> String) -> String {
+        guard !matches.isEmpty else { return text }
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var cursor = 0
+        for match in matches {
+            out += bytes[cursor..<match.range.lowerBound]
+            out += Array(replacement(match, String(decoding: bytes[match.range], as: UTF8.self)).utf8)
+            cursor = match.range.upperBound
+        }
+        out += bytes[cursor...]
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -35,7 +35,7 @@ public struct PIIMasker: Sendable {
 
     /// `text` with every detected entity replaced.
     public func mask(_ text: String) -> String {
-        detector.replace(in: text) { replacement(for: $1, entity: $0.entity) }
+        PIIMatch.replace(detector.detect(text), in: text) { replacement(for: $1, entity: $0.entity) }
     }
 
     func replacement(for value: String, entity: PIIEntity) -> String {

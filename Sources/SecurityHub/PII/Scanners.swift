@@ -23,6 +23,7 @@ enum Scanners {
     }
 
     /// Whether one of `words` occurs within `span`, starting at a word boundary: "reid" does not contain "id".
+    @inline(__always)
     static func context(_ b: Bytes, in span: Range<Int>, _ words: [[UInt8]]) -> Bool {
         for word in words where word.count <= span.count {
             var i = span.lowerBound

@@ -63,7 +63,10 @@ func buildRouter(
     registry: PrometheusCollectorRegistry
 ) -> (Router<ChorusRequestContext>, [RouteEntry]) {
     let router = Router(context: ChorusRequestContext.self)
-    router.add(middleware: ProblemMiddleware(maxBodyBytes: services.configuration.maxBodyBytes))
+    router.add(middleware: ProblemMiddleware(
+        maxBodyBytes: services.configuration.maxBodyBytes,
+        trustedProxies: services.configuration.trustedProxies
+    ))
     router.add(middleware: MetricsMiddleware())
     let api = APIRoutes(router: router, services: services)
     HealthController(registry: registry).register(on: api)

@@ -13,6 +13,7 @@ struct ProblemMiddleware: RouterMiddleware {
     typealias Context = ChorusRequestContext
 
     let maxBodyBytes: Int
+    let trustedProxies: [IPNetwork]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -20,6 +21,9 @@ struct ProblemMiddleware: RouterMiddleware {
         var context = context
         context.requestID = Self.requestID(from: request)
         context.maxUploadSize = maxBodyBytes
+        context.clientAddress = ClientAddress.resolve(
+            peer: context.clientAddress, forwardedFor: request.headers[.xForwardedFor], trusted: trustedProxies
+        )
         context.logger[metadataKey: "request_id"] = .string(context.requestID)
         let start = ContinuousClock.now
         var response: Response
@@ -113,4 +117,5 @@ struct ProblemMiddleware: RouterMiddleware {
 extension HTTPField.Name {
     static let requestID = Self("X-Request-Id")!
     static let apiKey = Self("X-API-Key")!
+    static let xForwardedFor = Self("X-Forwarded-For")!
 }

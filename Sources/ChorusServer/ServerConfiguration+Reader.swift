@@ -74,6 +74,14 @@ extension ServerConfiguration {
         if let overrides = config.string(forKey: "rate.limits"), !overrides.isEmpty {
             rateLimits = try rateLimits.overridden(by: overrides)
         }
+        var trustedProxies: [IPNetwork] = []
+        for entry in config.string(forKey: "trusted.proxies", default: "").split(separator: ",") {
+            let text = entry.trimmingCharacters(in: .whitespaces)
+            guard let network = IPNetwork(text) else {
+                throw ConfigurationError(description: "CHORUS_TRUSTED_PROXIES: \(text) is not an address or network such as 10.0.0.0/8")
+            }
+            trustedProxies.append(network)
+        }
         do {
             self.init(
                 host: config.string(forKey: "http.host", default: "127.0.0.1"),
@@ -95,7 +103,8 @@ extension ServerConfiguration {
                 bcryptCost: UInt8(clamping: config.int(forKey: "bcrypt.cost", default: 12)),
                 maxBodyBytes: config.int(forKey: "http.max.body.bytes", default: 1 << 20),
                 logLevel: level,
-                rateLimits: rateLimits
+                rateLimits: rateLimits,
+                trustedProxies: trustedProxies
             )
         } catch let error as StorageError {
             throw ConfigurationError(description: "CHORUS_DATABASE_URL: \(error.message)")

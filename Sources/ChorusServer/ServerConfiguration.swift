@@ -47,6 +47,8 @@ public struct ServerConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// Rate limits by plan and for the auth routes.
     public var rateLimits: RateLimitSettings
+    /// Proxies whose `X-Forwarded-For` is believed (load balancers, ingress controllers).
+    public var trustedProxies: [IPNetwork]
 
     /// Creates a configuration; the defaults are the production ones.
     public init(
@@ -69,7 +71,8 @@ public struct ServerConfiguration: Sendable {
         bcryptCost: UInt8 = 12,
         maxBodyBytes: Int = 1 << 20,
         logLevel: Logger.Level = .info,
-        rateLimits: RateLimitSettings = RateLimitSettings()
+        rateLimits: RateLimitSettings = RateLimitSettings(),
+        trustedProxies: [IPNetwork] = []
     ) {
         self.host = host
         self.port = port
@@ -91,5 +94,6 @@ public struct ServerConfiguration: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.logLevel = logLevel
         self.rateLimits = rateLimits
+        self.trustedProxies = trustedProxies
     }
 }

@@ -141,6 +141,40 @@ import Testing
         }
     }
 
+    @Test func forwardedAddressesAreBelievedOnlyFromTrustedProxies() throws {
+        let trusted = [try #require(IPNetwork("10.0.0.0/8")), try #require(IPNetwork("::1"))]
+        // The right-most address that is not a trusted proxy; the client-written left part is not believed.
+        #expect(ClientAddress.resolve(peer: "10.1.2.3", forwardedFor: "6.6.6.6, 203.0.113.5, 10.9.9.9", trusted: trusted)
+            == "203.0.113.5")
+        #expect(ClientAddress.resolve(peer: "::1", forwardedFor: "2001:db8::7", trusted: trusted) == "2001:db8::7")
+        #expect(ClientAddress.resolve(peer: "::ffff:10.0.0.1", forwardedFor: "198.51.100.2", trusted: trusted) == "198.51.100.2")
+        // An untrusted peer, or no trusted proxies at all: the header is ignored.
+        #expect(ClientAddress.resolve(peer: "198.51.100.9", forwardedFor: "203.0.113.5", trusted: trusted) == "198.51.100.9")
+        #expect(ClientAddress.resolve(peer: "10.1.2.3", forwardedFor: "203.0.113.5", trusted: []) == "10.1.2.3")
+        // Garbage in the header stops the walk at the last good hop.
+        #expect(ClientAddress.resolve(peer: "10.1.2.3", forwardedFor: "203.0.113.5, not-an-ip", trusted: trusted) == "10.1.2.3")
+        #expect(IPNetwork("10.0.0.0/33") == nil && IPNetwork("example.com") == nil && IPNetwork("fd00::/8") != nil)
+    }
+
+    @Test func loginLimitsCountTheForwardedClientBehindATrustedProxy() async throws {
+        var configuration = try Harness.configuration(
+            rateLimits: Self.settings { $0.loginPerAddress = RateLimit(requests: 2, per: 60) }
+        )
+        configuration.trustedProxies = [try #require(IPNetwork("127.0.0.0/8"))]
+        try await Harness.withAPI(configuration) { api in
+            func attempt(from address: String) async throws -> Int {
+                try await api.call(.post, "/api/v2/auth/login",
+                                   json: ["tenant": "nobody", "email": "a@b.example", "password": "x"],
+                                   headers: [HTTPField.Name("X-Forwarded-For")!: address]).status
+            }
+            var statuses: [Int] = []
+            for _ in 0..<3 { statuses.append(try await attempt(from: "203.0.113.1")) }
+            // Another client behind the same proxy has its own allowance.
+            statuses.append(try await attempt(from: "203.0.113.2"))
+            #expect(statuses == [401, 401, 429, 401])
+        }
+    }
+
     @Test func withRedisStoppedRequestsAreServedWithinTheFallbackLimits() async throws {
         let redis = try PrivateRedis()
         defer { redis.stop() }

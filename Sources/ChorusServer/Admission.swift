@@ -197,7 +197,7 @@ extension HTTPField.Name {
 
 /// Tenant plans and API-key limits as last read from the database. Bounded: when full it starts over.
 final class KnownLimits: Sendable {
-    struct Key: Sendable {
+    struct Key: Sendable, Equatable {
         var hash: String
         var limit: RateLimit?
     }
@@ -218,9 +218,12 @@ final class KnownLimits: Sendable {
     }
 
     func remember(key id: UUID, hash: String, limit: RateLimit?) {
+        let key = Key(hash: hash, limit: limit)
         keys.withLock { keys in
+            // Runs on every API-key request: an unchanged entry is left alone, and never clears a full table.
+            guard keys[id] != key else { return }
             if keys.count >= Self.capacity { keys.removeAll(keepingCapacity: true) }
-            keys[id] = Key(hash: hash, limit: limit)
+            keys[id] = key
         }
     }
 }

@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "chorus", targets: ["chorus"]),
         .library(name: "ChorusServer", targets: ["ChorusServer"]),
         .library(name: "SecurityHub", targets: ["SecurityHub"]),
+        .library(name: "FlowEngine", targets: ["FlowEngine"]),
+        .library(name: "TextPatterns", targets: ["TextPatterns"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -24,8 +26,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
+        .target(name: "TextPatterns"),
+        .target(
+            name: "FlowEngine",
+            dependencies: [
+                "TextPatterns",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
         .target(
             name: "ChorusCore",
             dependencies: [
@@ -59,6 +70,7 @@ let package = Package(
             name: "SecurityHub",
             dependencies: [
                 "ChorusCore",
+                "TextPatterns",
                 "Hiredis",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -71,6 +83,7 @@ let package = Package(
             name: "ChorusServer",
             dependencies: [
                 "ChorusCore",
+                "FlowEngine",
                 "Storage",
                 "SecurityHub",
                 "Hiredis",
@@ -108,6 +121,14 @@ let package = Package(
         .testTarget(
             name: "ChorusCoreTests",
             dependencies: ["ChorusCore"]
+        ),
+        .testTarget(
+            name: "TextPatternsTests",
+            dependencies: ["TextPatterns"]
+        ),
+        .testTarget(
+            name: "FlowEngineTests",
+            dependencies: ["FlowEngine"]
         ),
         .testTarget(
             name: "SecurityHubTests",

@@ -1,6 +1,7 @@
 import Foundation
+import TextPatterns
 
-/// A tenant's own recognizer, as the admin API stores it: patterns (see `PIIPattern`), an optional deny-list of
+/// A tenant's own recognizer, as the admin API stores it: patterns (see `TextPattern`), an optional deny-list of
 /// values that are always reported, and optional context words near a match that raise its score or are
 /// required.
 public struct PIIRecognizerDefinition: Sendable, Codable, Equatable {
@@ -8,7 +9,7 @@ public struct PIIRecognizerDefinition: Sendable, Codable, Equatable {
     public var name: String
     /// What the matches are: a tenant entity such as `employee_id`, or a built-in one (extra phone formats).
     public var entity: PIIEntity
-    /// Patterns in `PIIPattern` syntax.
+    /// Patterns in `TextPattern` syntax.
     public var patterns: [String]
     /// Values reported wherever they occur as whole words, ignoring ASCII case (for example code names).
     public var denyList: [String]
@@ -55,7 +56,7 @@ public struct PIIRecognizerDefinition: Sendable, Codable, Equatable {
         }
         for (index, source) in patterns.enumerated().prefix(Self.maximumPatterns) {
             do {
-                _ = try PIIPattern(source)
+                _ = try TextPattern(source)
             } catch {
                 found.append(("/patterns/\(index)", error.description))
             }
@@ -91,7 +92,7 @@ public struct PIIRecognizerDefinition: Sendable, Codable, Equatable {
 public struct PIIRecognizer: Sendable {
     /// What it was compiled from.
     public let definition: PIIRecognizerDefinition
-    private let patterns: [PIIPattern]
+    private let patterns: [TextPattern]
     /// Deny-list values in lower-case ASCII, by first byte.
     private let terms: [UInt8: [[UInt8]]]
     private let context: [[UInt8]]
@@ -107,9 +108,9 @@ public struct PIIRecognizer: Sendable {
     public init(_ definition: PIIRecognizerDefinition) throws(Invalid) {
         let problems = definition.problems
         guard problems.isEmpty else { throw Invalid(problems: problems.map { "\($0.pointer): \($0.message)" }) }
-        var patterns: [PIIPattern] = []
+        var patterns: [TextPattern] = []
         for source in definition.patterns {
-            do { patterns.append(try PIIPattern(source)) } catch { throw Invalid(problems: [error.description]) }
+            do { patterns.append(try TextPattern(source)) } catch { throw Invalid(problems: [error.description]) }
         }
         var terms: [UInt8: [[UInt8]]] = [:]
         for term in definition.denyList {

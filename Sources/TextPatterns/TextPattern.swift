@@ -1,5 +1,5 @@
-/// A recognizer for personal data a tenant defines itself, such as employee ids (`EMP-\d{6}`) or policy numbers,
-/// written in a small subset of regular-expression syntax and matched in time linear in the text.
+/// A pattern a tenant writes, such as an employee id for a PII recognizer (`EMP-\d{6}`) or an order number a flow
+/// collects, in a small subset of regular-expression syntax and matched in time linear in the text.
 ///
 /// Patterns come from tenant admins through the API, so they are untrusted input. The engine never backtracks:
 /// a pattern compiles to a Thompson automaton of at most ``maximumStates`` states, simulated over the UTF-8
@@ -22,11 +22,11 @@
 ///   and apply to the character, class or group before them.
 /// - `(?i)`, only at the very start, makes ASCII letters match either case. Non-ASCII letters still match exactly.
 ///
-/// Anything else is rejected with a ``PIIPatternError`` naming the problem and where it is: anchors and other
+/// Anything else is rejected with a ``TextPatternError`` naming the problem and where it is: anchors and other
 /// assertions (`^`, `$`, `\b`), backreferences, lookaround, lazy and possessive quantifiers, named groups and
 /// other inline flags. So are patterns longer than ``maximumLength`` characters, patterns that compile to more than
 /// ``maximumStates`` states once counted repeats are expanded, and patterns that can match empty text (`a*`,
-/// `(x)?`): a recognizer that can find zero characters is a configuration mistake.
+/// `(x)?`): a pattern that can find zero characters is a configuration mistake.
 ///
 /// ## Matching
 ///
@@ -41,7 +41,7 @@
 /// count as letters here.
 ///
 /// Ranges are UTF-8 byte offsets; in valid UTF-8 they always fall between characters.
-public struct PIIPattern: Sendable, Hashable {
+public struct TextPattern: Sendable, Hashable {
     /// The longest pattern accepted, in characters (Unicode scalars).
     public static let maximumLength = 512
     /// The largest count a bounded repeat such as `{n,m}` may use.
@@ -57,9 +57,9 @@ public struct PIIPattern: Sendable, Hashable {
     let program: Program
 
     /// Parses and compiles a pattern.
-    /// - Parameter source: the pattern, in the syntax described on ``PIIPattern``.
-    /// - Throws: ``PIIPatternError`` naming the first problem found and its offset in `source`.
-    public init(_ source: String) throws(PIIPatternError) {
+    /// - Parameter source: the pattern, in the syntax described on ``TextPattern``.
+    /// - Throws: ``TextPatternError`` naming the first problem found and its offset in `source`.
+    public init(_ source: String) throws(TextPatternError) {
         let compiled = try Self.compile(source)
         self.source = source
         self.isCaseInsensitive = compiled.isCaseInsensitive
@@ -68,7 +68,7 @@ public struct PIIPattern: Sendable, Hashable {
 
     /// Every match in `text`, as UTF-8 byte ranges in increasing order, without overlaps.
     ///
-    /// Matches are leftmost-longest and never start or end inside a word; see ``PIIPattern`` for the rules.
+    /// Matches are leftmost-longest and never start or end inside a word; see ``TextPattern`` for the rules.
     public func matches(in text: String) -> [Range<Int>] {
         var text = text
         return text.withUTF8 { matches(in: $0) }
@@ -76,7 +76,7 @@ public struct PIIPattern: Sendable, Hashable {
 
     /// Every match in UTF-8 `bytes`, as byte ranges in increasing order, without overlaps.
     ///
-    /// Matches are leftmost-longest and never start or end inside a word; see ``PIIPattern`` for the rules. `.`
+    /// Matches are leftmost-longest and never start or end inside a word; see ``TextPattern`` for the rules. `.`
     /// and negated classes match only well-formed UTF-8 sequences, so they do not match stray bytes of invalid
     /// UTF-8.
     public func matches(in bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
@@ -89,7 +89,7 @@ public struct PIIPattern: Sendable, Hashable {
     }
 
     /// Two patterns are equal when their sources are: the compiled program follows from the source.
-    public static func == (lhs: PIIPattern, rhs: PIIPattern) -> Bool {
+    public static func == (lhs: TextPattern, rhs: TextPattern) -> Bool {
         lhs.source == rhs.source
     }
 
@@ -99,7 +99,7 @@ public struct PIIPattern: Sendable, Hashable {
     }
 }
 
-extension PIIPattern {
+extension TextPattern {
     /// A compiled pattern: an automaton for the pattern read backwards, and byte tables.
     ///
     /// The automaton runs from the end of the text to its start. Reading backwards, a thread that reaches the
@@ -145,14 +145,14 @@ extension PIIPattern {
 /// One scan of a text with a compiled program.
 private struct Scan {
     let text: UnsafeBufferPointer<UInt8>
-    let code: UnsafeBufferPointer<PIIPattern.Program.Instruction>
+    let code: UnsafeBufferPointer<TextPattern.Program.Instruction>
     let tables: UnsafeBufferPointer<UInt8>
     let entry: Int32
 
     func run() -> [Range<Int>] {
         let count = text.count
-        let firstBytes = PIIPattern.Program.firstBytesOffset
-        let lastBytes = PIIPattern.Program.lastBytesOffset
+        let firstBytes = TextPattern.Program.firstBytesOffset
+        let lastBytes = TextPattern.Program.lastBytesOffset
         // Nothing can start before the first byte a match can start with, nor end after the last byte a match
         // can end with: both ends of the text are skipped without running the automaton.
         var lowest = 0
@@ -192,7 +192,7 @@ private struct Scan {
     ) -> [Range<Int>] {
         let count = text.count
         let states = code.count
-        let lastBytes = PIIPattern.Program.lastBytesOffset
+        let lastBytes = TextPattern.Program.lastBytesOffset
         var current = Threads(pcs: pcs.baseAddress!, ends: ints.baseAddress!)
         var next = Threads(pcs: pcs.baseAddress! + states, ends: ints.baseAddress! + states)
         let stack = pcs.baseAddress! + 2 * states
@@ -226,7 +226,7 @@ private struct Scan {
             var matchEnd = -1
             for index in 0..<current.count {
                 let instruction = code[Int(current.pcs[index])]
-                if tables[PIIPattern.Program.setsOffset + (Int(instruction.other) << 8) + byte] != 0 {
+                if tables[TextPattern.Program.setsOffset + (Int(instruction.other) << 8) + byte] != 0 {
                     add(
                         instruction.next,
                         end: current.ends[index],

@@ -3,10 +3,10 @@
 /// Every case carries an `offset`: the 0-based position in the pattern, counted in characters (Unicode scalars),
 /// of the character that starts the problem, for example the `(` that is never closed. ``code`` is stable and
 /// meant for API responses; ``message`` is for people.
-public enum PIIPatternError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum TextPatternError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The pattern is empty, or is only `(?i)`.
     case empty(offset: Int)
-    /// The pattern is longer than `PIIPattern.maximumLength` characters; the offset is where the excess starts.
+    /// The pattern is longer than `TextPattern.maximumLength` characters; the offset is where the excess starts.
     case tooLong(offset: Int)
     /// A `(` without its `)`, or a `)` without its `(`.
     case unbalancedParenthesis(offset: Int)
@@ -42,9 +42,9 @@ public enum PIIPatternError: Error, Sendable, Equatable, CustomStringConvertible
     case possessiveQuantifier(offset: Int)
     /// A malformed `{…}` repeat, a repeat of zero times, or an unescaped `{` or `}`.
     case invalidRepeat(offset: Int)
-    /// A repeat count above `PIIPattern.maximumRepeat`.
+    /// A repeat count above `TextPattern.maximumRepeat`.
     case repeatTooLarge(offset: Int)
-    /// The pattern compiles to more than `PIIPattern.maximumStates` states; the offset is where it outgrows
+    /// The pattern compiles to more than `TextPattern.maximumStates` states; the offset is where it outgrows
     /// them, usually a repeat.
     case tooComplex(offset: Int)
     /// The pattern can match empty text, such as `a*` or `(x)?`.
@@ -99,7 +99,7 @@ public enum PIIPatternError: Error, Sendable, Equatable, CustomStringConvertible
         case .empty:
             "The pattern is empty."
         case .tooLong:
-            "The pattern is longer than \(PIIPattern.maximumLength) characters."
+            "The pattern is longer than \(TextPattern.maximumLength) characters."
         case .unbalancedParenthesis:
             "This parenthesis has no partner. Escape a literal parenthesis as \\( or \\)."
         case .unbalancedBracket:
@@ -136,9 +136,9 @@ public enum PIIPatternError: Error, Sendable, Equatable, CustomStringConvertible
         case .invalidRepeat:
             "A repeat must be {n}, {n,} or {n,m} with n ≤ m and m at least 1. Escape a literal brace as \\{ or \\}."
         case .repeatTooLarge:
-            "Repeat counts may be at most \(PIIPattern.maximumRepeat)."
+            "Repeat counts may be at most \(TextPattern.maximumRepeat)."
         case .tooComplex:
-            "The pattern is too complex: it needs more than \(PIIPattern.maximumStates) states once repeats are "
+            "The pattern is too complex: it needs more than \(TextPattern.maximumStates) states once repeats are "
                 + "expanded."
         case .matchesEmpty:
             "The pattern can match empty text. Make at least one part of it required."
@@ -149,9 +149,9 @@ public enum PIIPatternError: Error, Sendable, Equatable, CustomStringConvertible
     public var description: String { "\(message) (at character \(offset))" }
 }
 
-extension PIIPattern {
+extension TextPattern {
     /// Parses `source` and compiles it to a program that reads the text backwards.
-    static func compile(_ source: String) throws(PIIPatternError) -> (program: Program, isCaseInsensitive: Bool) {
+    static func compile(_ source: String) throws(TextPatternError) -> (program: Program, isCaseInsensitive: Bool) {
         var parser = Parser(source)
         let node = try parser.parsePattern()
         let states = 1 + node.stateCount(limit: maximumStates)
@@ -383,9 +383,9 @@ private struct Parser {
         index + ahead < scalars.count ? scalars[index + ahead] : nil
     }
 
-    mutating func parsePattern() throws(PIIPatternError) -> Node {
+    mutating func parsePattern() throws(TextPatternError) -> Node {
         guard !scalars.isEmpty else { throw .empty(offset: 0) }
-        guard scalars.count <= PIIPattern.maximumLength else { throw .tooLong(offset: PIIPattern.maximumLength) }
+        guard scalars.count <= TextPattern.maximumLength else { throw .tooLong(offset: TextPattern.maximumLength) }
         if scalars.starts(with: "(?i)".unicodeScalars) {
             isCaseInsensitive = true
             index = 4
@@ -399,7 +399,7 @@ private struct Parser {
         return node
     }
 
-    mutating func parseAlternation() throws(PIIPatternError) -> Node {
+    mutating func parseAlternation() throws(TextPatternError) -> Node {
         let start = index
         var branches: [Node] = []
         while true {
@@ -413,7 +413,7 @@ private struct Parser {
         return branches.count == 1 ? branches[0] : .choice(branches, offset: start)
     }
 
-    mutating func parseSequence() throws(PIIPatternError) -> [Node] {
+    mutating func parseSequence() throws(TextPatternError) -> [Node] {
         var items: [Node] = []
         while let scalar = peek() {
             let offset = index
@@ -457,7 +457,7 @@ private struct Parser {
         return items
     }
 
-    mutating func parseGroup() throws(PIIPatternError) -> Node {
+    mutating func parseGroup() throws(TextPatternError) -> Node {
         let open = index
         index += 1
         if peek() == "?" {
@@ -482,7 +482,7 @@ private struct Parser {
         return inner
     }
 
-    mutating func parseQuantifier(after atom: Node) throws(PIIPatternError) -> Node {
+    mutating func parseQuantifier(after atom: Node) throws(TextPatternError) -> Node {
         let offset = index
         let bounds: (min: Int, max: Int?)
         switch peek() {
@@ -510,7 +510,7 @@ private struct Parser {
     }
 
     /// Parses `{n}`, `{n,}` or `{n,m}` at `index`.
-    mutating func parseBounds() throws(PIIPatternError) -> (min: Int, max: Int?) {
+    mutating func parseBounds() throws(TextPatternError) -> (min: Int, max: Int?) {
         let open = index
         index += 1
         guard let low = try parseCount() else { throw .invalidRepeat(offset: open) }
@@ -530,20 +530,20 @@ private struct Parser {
         return (low, high)
     }
 
-    mutating func parseCount() throws(PIIPatternError) -> Int? {
+    mutating func parseCount() throws(TextPatternError) -> Int? {
         let start = index
         var value = 0
         while let scalar = peek(), scalar.isASCII, let digit = Int(String(scalar)) {
-            value = min(value * 10 + digit, PIIPattern.maximumRepeat + 1)
+            value = min(value * 10 + digit, TextPattern.maximumRepeat + 1)
             index += 1
         }
         guard index > start else { return nil }
-        guard value <= PIIPattern.maximumRepeat else { throw .repeatTooLarge(offset: start) }
+        guard value <= TextPattern.maximumRepeat else { throw .repeatTooLarge(offset: start) }
         return value
     }
 
     /// Parses a backslash escape at `index`, in or out of a class.
-    mutating func parseEscape() throws(PIIPatternError) -> ClassItem {
+    mutating func parseEscape() throws(TextPatternError) -> ClassItem {
         let offset = index
         guard let scalar = peek(1) else { throw .trailingBackslash(offset: offset) }
         index += 2
@@ -565,7 +565,7 @@ private struct Parser {
         }
     }
 
-    mutating func parseClass() throws(PIIPatternError) -> Node {
+    mutating func parseClass() throws(TextPatternError) -> Node {
         let open = index
         index += 1
         let negated = peek() == "^"
@@ -601,7 +601,7 @@ private struct Parser {
         return Self.node(for: members, offset: open)
     }
 
-    mutating func parseClassItem(isFirst: Bool) throws(PIIPatternError) -> ClassItem {
+    mutating func parseClassItem(isFirst: Bool) throws(TextPatternError) -> ClassItem {
         let offset = index
         guard let scalar = peek() else { throw .unbalancedBracket(offset: offset) }
         switch scalar {
@@ -647,7 +647,7 @@ private struct Parser {
 
 /// Turns a node into instructions, last part first, so that each part knows where to continue.
 private struct Emitter {
-    var instructions = [PIIPattern.Program.Instruction(kind: .match, next: 0, other: 0)]
+    var instructions = [TextPattern.Program.Instruction(kind: .match, next: 0, other: 0)]
     var sets: [ByteSet] = []
     var setNumbers: [ByteSet: Int32] = [:]
 
@@ -690,8 +690,8 @@ private struct Emitter {
         }
     }
 
-    mutating func append(_ kind: PIIPattern.Program.Kind, next: Int32, other: Int32) -> Int32 {
-        instructions.append(PIIPattern.Program.Instruction(kind: kind, next: next, other: other))
+    mutating func append(_ kind: TextPattern.Program.Kind, next: Int32, other: Int32) -> Int32 {
+        instructions.append(TextPattern.Program.Instruction(kind: kind, next: next, other: other))
         return Int32(instructions.count - 1)
     }
 

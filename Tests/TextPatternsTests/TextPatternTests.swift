@@ -1,11 +1,11 @@
-import SecurityHub
+import TextPatterns
 import Testing
 
-@Suite struct PIIPatternTests {
+@Suite struct TextPatternTests {
     /// The texts of the matches of `pattern` in `text`.
     func found(_ pattern: String, in text: String) throws -> [String] {
         let bytes = Array(text.utf8)
-        return try PIIPattern(pattern).matches(in: text).map { String(decoding: bytes[$0], as: UTF8.self) }
+        return try TextPattern(pattern).matches(in: text).map { String(decoding: bytes[$0], as: UTF8.self) }
     }
 
     // MARK: Constructs
@@ -15,7 +15,7 @@ import Testing
         #expect(try found("EMP-", in: "id EMP-1") == ["EMP-"])
         #expect(try found("a b", in: "xa b a b") == ["a b"])
         #expect(try found("cat", in: "a dog").isEmpty)
-        #expect(try PIIPattern("cat").matches(in: "").isEmpty)
+        #expect(try TextPattern("cat").matches(in: "").isEmpty)
     }
 
     @Test func classEscapes() throws {
@@ -37,7 +37,7 @@ import Testing
         #expect(try found("a.c", in: "abc a-c aéc a\nc") == ["abc", "a-c", "aéc"])
         #expect(try found("<.>", in: "<🙂> <€> <>") == ["<🙂>", "<€>"])
         // A character, never part of one: the range ends after the whole of `é`.
-        #expect(try PIIPattern("x.").matches(in: "xé") == [0..<3])
+        #expect(try TextPattern("x.").matches(in: "xé") == [0..<3])
     }
 
     @Test func classes() throws {
@@ -83,8 +83,8 @@ import Testing
         #expect(try found("(?i)x[^a]x", in: "xAx xax xbx") == ["xbx"])
         // Only ASCII letters fold.
         #expect(try found("(?i)café", in: "CAFÉ Café café") == ["Café", "café"])
-        #expect(try PIIPattern("(?i)a").isCaseInsensitive)
-        #expect(try !PIIPattern("a").isCaseInsensitive)
+        #expect(try TextPattern("(?i)a").isCaseInsensitive)
+        #expect(try !TextPattern("a").isCaseInsensitive)
     }
 
     // MARK: Matching rules
@@ -102,7 +102,7 @@ import Testing
         #expect(try found(#"\d-\d"#, in: "1-2-3-4") == ["1-2", "3-4"])
         #expect(try found("--", in: "------") == ["--", "--", "--"])
         #expect(try found("x-x", in: "x-x-x") == ["x-x"])
-        #expect(try PIIPattern("--").matches(in: "-----") == [0..<2, 2..<4])
+        #expect(try TextPattern("--").matches(in: "-----") == [0..<2, 2..<4])
     }
 
     @Test func matchesNeverStartOrEndInsideAWord() throws {
@@ -125,16 +125,16 @@ import Testing
 
     @Test func utf8LiteralsAndByteOffsets() throws {
         let text = "Grüße 🙂 EMP-123456 née"
-        #expect(try PIIPattern(#"EMP-\d{6}"#).matches(in: text) == [13..<23])
-        #expect(try PIIPattern("née").matches(in: text) == [24..<28])
-        #expect(try PIIPattern("Grüße").matches(in: text) == [0..<7])
+        #expect(try TextPattern(#"EMP-\d{6}"#).matches(in: text) == [13..<23])
+        #expect(try TextPattern("née").matches(in: text) == [24..<28])
+        #expect(try TextPattern("Grüße").matches(in: text) == [0..<7])
         #expect(try found("🙂+", in: "a 🙂🙂🙂 b") == ["🙂🙂🙂"])
         #expect(try found("(?:ü|ö)+", in: "x üöü y") == ["üöü"])
         #expect(try found("№ ?\\d+", in: "policy № 4711") == ["№ 4711"])
     }
 
     @Test func byteBufferAPIMatchesTheStringAPI() throws {
-        let pattern = try PIIPattern(#"(?i)pol-[a-z]{2}\d{4}"#)
+        let pattern = try TextPattern(#"(?i)pol-[a-z]{2}\d{4}"#)
         let text = "Policies: POL-ab1234, pol-CD5678; not xpol-ef9012."
         let fromBytes = Array(text.utf8).withUnsafeBufferPointer { pattern.matches(in: $0) }
         #expect(fromBytes == pattern.matches(in: text))
@@ -142,7 +142,7 @@ import Testing
     }
 
     @Test func invalidUTF8IsNotMatchedByDot() throws {
-        let pattern = try PIIPattern("<.>")
+        let pattern = try TextPattern("<.>")
         #expect([UInt8]([0x3C, 0x80, 0x3E]).withUnsafeBufferPointer { pattern.matches(in: $0) }.isEmpty)
         #expect([UInt8]([0x3C, 0xC3, 0x3E]).withUnsafeBufferPointer { pattern.matches(in: $0) }.isEmpty)
         #expect([UInt8]([0x3C, 0xC3, 0xA9, 0x3E]).withUnsafeBufferPointer { pattern.matches(in: $0) } == [0..<4])
@@ -151,42 +151,42 @@ import Testing
     @Test func pathologicalPatternsRunInLinearTime() throws {
         let run = String(repeating: "a", count: 30_000)
         for source in ["(a|aa)+b", "(a+)+b", "(a*)*b", "(a|a)+b"] {
-            let pattern = try PIIPattern(source)
+            let pattern = try TextPattern(source)
             #expect(pattern.matches(in: run).isEmpty, "\(source)")
             #expect(pattern.matches(in: run + "b") == [0..<30_001], "\(source)")
         }
-        let classic = try PIIPattern("(a?){30}a{30}")
+        let classic = try TextPattern("(a?){30}a{30}")
         #expect(classic.matches(in: String(repeating: "a", count: 30)) == [0..<30])
         #expect(classic.matches(in: run).isEmpty)
         // Each short match has a long tail that never completes; none of it may be scanned twice.
         let words = String(repeating: "a ", count: 15_000)
-        #expect(try PIIPattern("a|a[^x]*x").matches(in: words).count == 15_000)
+        #expect(try TextPattern("a|a[^x]*x").matches(in: words).count == 15_000)
     }
 
     @Test func equalSourcesAreEqualPatterns() throws {
-        #expect(try PIIPattern(#"EMP-\d{6}"#) == PIIPattern(#"EMP-\d{6}"#))
-        #expect(try PIIPattern(#"EMP-\d{6}"#) != PIIPattern(#"EMP-\d{5}"#))
-        #expect(try Set([PIIPattern("a"), PIIPattern("a"), PIIPattern("b")]).count == 2)
+        #expect(try TextPattern(#"EMP-\d{6}"#) == TextPattern(#"EMP-\d{6}"#))
+        #expect(try TextPattern(#"EMP-\d{6}"#) != TextPattern(#"EMP-\d{5}"#))
+        #expect(try Set([TextPattern("a"), TextPattern("a"), TextPattern("b")]).count == 2)
     }
 
     @Test func limitsAreInclusive() throws {
-        #expect(try PIIPattern(String(repeating: "a", count: PIIPattern.maximumLength)).matches(in: "a").isEmpty)
-        #expect(throws: PIIPatternError.tooLong(offset: 512)) {
-            try PIIPattern(String(repeating: "a", count: PIIPattern.maximumLength + 1))
+        #expect(try TextPattern(String(repeating: "a", count: TextPattern.maximumLength)).matches(in: "a").isEmpty)
+        #expect(throws: TextPatternError.tooLong(offset: 512)) {
+            try TextPattern(String(repeating: "a", count: TextPattern.maximumLength + 1))
         }
         #expect(try found("a{100}", in: String(repeating: "a", count: 100)).count == 1)
         // 4,095 states and the match instruction; one more is too many.
         let largest = String(repeating: #"\d{100}"#, count: 40) + #"\d{95}"#
-        #expect(try PIIPattern(largest).matches(in: "1234").isEmpty)
-        #expect(throws: PIIPatternError.tooComplex(offset: 282)) {
-            try PIIPattern(String(repeating: #"\d{100}"#, count: 40) + #"\d{96}"#)
+        #expect(try TextPattern(largest).matches(in: "1234").isEmpty)
+        #expect(throws: TextPatternError.tooComplex(offset: 282)) {
+            try TextPattern(String(repeating: #"\d{100}"#, count: 40) + #"\d{96}"#)
         }
     }
 
     // MARK: Rejections
 
     @Test(arguments: [
-        ("", PIIPatternError.empty(offset: 0)),
+        ("", TextPatternError.empty(offset: 0)),
         ("(?i)", .empty(offset: 4)),
         ("(ab", .unbalancedParenthesis(offset: 0)),
         ("a(b(c)", .unbalancedParenthesis(offset: 1)),
@@ -261,16 +261,16 @@ import Testing
         ("(a*)+", .matchesEmpty(offset: 0)),
         ("x{0,3}", .matchesEmpty(offset: 0)),
     ])
-    func rejects(source: String, error: PIIPatternError) {
-        #expect(throws: error) { try PIIPattern(source) }
+    func rejects(source: String, error: TextPatternError) {
+        #expect(throws: error) { try TextPattern(source) }
     }
 
     @Test func errorsSayWhatAndWhere() {
-        let error = PIIPatternError.unbalancedParenthesis(offset: 7)
+        let error = TextPatternError.unbalancedParenthesis(offset: 7)
         #expect(error.offset == 7)
         #expect(error.code == "unbalanced_parenthesis")
         #expect(error.message.contains("parenthesis"))
         #expect(error.description.contains("7"))
-        #expect(PIIPatternError.repeatTooLarge(offset: 0).message.contains("\(PIIPattern.maximumRepeat)"))
+        #expect(TextPatternError.repeatTooLarge(offset: 0).message.contains("\(TextPattern.maximumRepeat)"))
     }
 }

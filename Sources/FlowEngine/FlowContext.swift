@@ -1,4 +1,3 @@
-public import Foundation
 
 /// Everything a conversation's flow needs between two events, small enough to store with every turn.
 ///
@@ -77,26 +76,18 @@ public struct FlowContext: Sendable, Hashable, Codable {
         public var kind: Kind
         public var request: String?
         public var timer: String?
+
+        /// Creates a waiting state.
+        public init(kind: Kind, request: String?, timer: String?) {
+            self.kind = kind
+            self.request = request
+            self.timer = timer
+        }
     }
 
     /// Whether the flow has ended.
     public var isEnded: Bool { ended != nil }
 
-    /// The context as compact JSON with sorted keys: byte-identical for equal contexts.
-    public func encoded() throws -> Data {
-        try FlowContext.encoder.encode(self)
-    }
-
-    /// Reads a context written by ``encoded()``.
-    public static func decoded(from data: Data) throws -> FlowContext {
-        try JSONDecoder().decode(FlowContext.self, from: data)
-    }
-
-    static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
 }
 
 /// The experiment arm a conversation was put in.

@@ -35,7 +35,7 @@ public struct FlowProblem: Sendable, Hashable, Codable, CustomStringConvertible 
         var out = ""
         for token in tokens {
             out += "/"
-            if token.contains("~") || token.contains("/") {
+            if token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) {
                 out += token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
             } else {
                 out += token

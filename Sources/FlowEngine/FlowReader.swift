@@ -192,11 +192,11 @@ struct FlowReader {
     }
 
     static let stateTypes = ["message", "collect", "choice", "set", "llm", "integration", "handoff", "wait", "call", "link", "end"]
-    static let common: Set<String> = ["type", "description"]
-    static let contentKeys: Set<String> = ["text", "media", "buttons", "list"]
+    static let common = ["type", "description"]
+    static let contentKeys = ["text", "media", "buttons", "list"]
 
     private mutating func readMessage(_ fields: Fields) -> MessageStep? {
-        checkKeys(fields, allowed: Self.common.union(Self.contentKeys).union(["messages", "next"]))
+        checkKeys(fields, allowed: Self.common + Self.contentKeys + ["messages", "next"])
         var messages: [OutboundContent] = []
         let hasInline = Self.contentKeys.contains { fields[$0] != nil }
         if let list = fields["messages"] {
@@ -217,7 +217,7 @@ struct FlowReader {
     }
 
     private mutating func readCollect(_ fields: Fields) -> CollectStep? {
-        checkKeys(fields, allowed: Self.common.union(["variable", "prompt", "validate", "retryText", "retry", "maxAttempts", "timeoutSeconds", "on"]))
+        checkKeys(fields, allowed: Self.common + ["variable", "prompt", "validate", "retryText", "retry", "maxAttempts", "timeoutSeconds", "on"])
         let variable = variableName(fields, "variable", required: true)
         var prompt: [OutboundContent] = []
         if let node = fields["prompt"] { prompt = contents(node, pointer: fields.pointer.slash("prompt"), name: "prompt") ?? [] }
@@ -329,7 +329,7 @@ struct FlowReader {
     }
 
     private mutating func readChoice(_ fields: Fields) -> ChoiceStep? {
-        checkKeys(fields, allowed: Self.common.union(["choices", "default"]))
+        checkKeys(fields, allowed: Self.common + ["choices", "default"])
         var choices: [(rule: Rule, next: Int)] = []
         switch fields["choices"] {
         case .array(let elements)? where !elements.isEmpty:
@@ -388,7 +388,7 @@ struct FlowReader {
             checkKeys(fields, allowed: ["not"])
             return readRule(inner, pointer: pointer.slash("not"), depth: depth + 1).map(Rule.not)
         }
-        checkKeys(fields, allowed: Set(["var", "exists", "ignoreCase"] + Rule.comparisonNames))
+        checkKeys(fields, allowed: ["var", "exists", "ignoreCase"] + Rule.comparisonNames)
         guard let pathText = string(fields, "var", required: true) else { return nil }
         guard let path = VariablePath(pathText) else {
             error(pointer.slash("var"), "path", "`\(pathText)` is not a variable path such as `order.status` or `contact.name`.")
@@ -449,7 +449,7 @@ struct FlowReader {
     }
 
     private mutating func readSet(_ fields: Fields) -> SetStep? {
-        checkKeys(fields, allowed: Self.common.union(["assign", "next"]))
+        checkKeys(fields, allowed: Self.common + ["assign", "next"])
         var assignments: [(name: String, value: ValueTemplate)] = []
         switch fields["assign"] {
         case .object(let members)? where !members.isEmpty:
@@ -468,7 +468,7 @@ struct FlowReader {
     }
 
     private mutating func readModel(_ fields: Fields) -> ModelStep? {
-        checkKeys(fields, allowed: Self.common.union(["route", "prompt", "messages", "input", "output", "schema", "temperature", "maxTokens", "timeoutSeconds", "on"]))
+        checkKeys(fields, allowed: Self.common + ["route", "prompt", "messages", "input", "output", "schema", "temperature", "maxTokens", "timeoutSeconds", "on"])
         let route = slug(fields, "route", required: true)
         var prompt: PromptReference?
         if let text = string(fields, "prompt") {
@@ -530,7 +530,7 @@ struct FlowReader {
     }
 
     private mutating func readIntegration(_ fields: Fields) -> IntegrationStep? {
-        checkKeys(fields, allowed: Self.common.union(["integration", "operation", "input", "output", "retry", "timeoutSeconds", "on"]))
+        checkKeys(fields, allowed: Self.common + ["integration", "operation", "input", "output", "retry", "timeoutSeconds", "on"])
         let integration = slug(fields, "integration", required: true)
         let operation = string(fields, "operation", required: true)
         if let operation, !Self.isIdentifier(operation) {
@@ -561,7 +561,7 @@ struct FlowReader {
     }
 
     private mutating func readHandoff(_ fields: Fields) -> HandoffStep? {
-        checkKeys(fields, allowed: Self.common.union(["queue", "priority", "note", "next"]))
+        checkKeys(fields, allowed: Self.common + ["queue", "priority", "note", "next"])
         let queue = slug(fields, "queue", required: true)
         var priority = "normal"
         if let value = string(fields, "priority") {
@@ -575,7 +575,7 @@ struct FlowReader {
     }
 
     private mutating func readWait(_ fields: Fields) -> WaitStep? {
-        checkKeys(fields, allowed: Self.common.union(["seconds", "next"]))
+        checkKeys(fields, allowed: Self.common + ["seconds", "next"])
         let duration = seconds(fields, "seconds", maximum: 90 * 86_400)
         if fields["seconds"] == nil { error(fields.pointer, "required", "A wait state needs `seconds`.") }
         let next = target(fields, "next", required: true)
@@ -583,7 +583,7 @@ struct FlowReader {
     }
 
     private mutating func readCall(_ fields: Fields) -> CallStep? {
-        checkKeys(fields, allowed: Self.common.union(["flow", "version", "input", "output", "next"]))
+        checkKeys(fields, allowed: Self.common + ["flow", "version", "input", "output", "next"])
         let flow = slug(fields, "flow", required: true)
         let version = integer(fields, "version", in: 1...Int(Int32.max))
         if fields["version"] == nil {
@@ -607,14 +607,14 @@ struct FlowReader {
     }
 
     private mutating func readLink(_ fields: Fields) -> LinkStep? {
-        checkKeys(fields, allowed: Self.common.union(["flow", "version", "input"]))
+        checkKeys(fields, allowed: Self.common + ["flow", "version", "input"])
         let flow = slug(fields, "flow", required: true)
         let version = integer(fields, "version", in: 1...Int(Int32.max))
         return LinkStep(flow: flow ?? "", version: version, input: inputMap(fields, "input"))
     }
 
     private mutating func readEnd(_ fields: Fields) -> EndStep? {
-        checkKeys(fields, allowed: Self.common.union(["status"]))
+        checkKeys(fields, allowed: Self.common + ["status"])
         return EndStep(status: slug(fields, "status", required: false) ?? EndStep.defaultStatus)
     }
 
@@ -750,10 +750,10 @@ struct FlowReader {
             self.pointer = pointer
         }
         subscript(key: String) -> JSONNode? { members.first(where: { $0.key == key })?.value }
-        func check(_ reader: inout FlowReader, allowed: Set<String>) { reader.checkKeys(self, allowed: allowed) }
+        func check(_ reader: inout FlowReader, allowed: [String]) { reader.checkKeys(self, allowed: allowed) }
     }
 
-    mutating func checkKeys(_ fields: Fields, allowed: Set<String>) {
+    mutating func checkKeys(_ fields: Fields, allowed: [String]) {
         for (key, _) in fields.members where !allowed.contains(key) && key != "$comment" && !key.hasPrefix("x-") {
             error(fields.pointer.slash(key), "unknown-field", "`\(key)` is not a field here\(suggestion(key, allowed.sorted())). Editor metadata can go in fields that start with `x-`.")
         }
@@ -882,7 +882,7 @@ struct FlowReader {
     }
 
     /// The `on` object of a state with outcomes.
-    private mutating func outcomes(_ fields: Fields, allowed: Set<String>, required: [String]) -> (targets: [String: Int], present: [String: String]) {
+    private mutating func outcomes(_ fields: Fields, allowed: [String], required: [String]) -> (targets: [String: Int], present: [String: String]) {
         guard let on = object(fields, "on") else {
             if fields["on"] == nil {
                 error(fields.pointer, "required", "`on` is required: the states for \(required.map { "`\($0)`" }.joined(separator: " and ")).")
@@ -947,7 +947,7 @@ struct FlowReader {
     mutating func valueTemplate(_ node: JSONNode, pointer: String) -> ValueTemplate? {
         switch node {
         case .string(let text):
-            guard text.contains("{{") else { return .literal(.string(text)) }
+            guard Template.hasTags(text) else { return .literal(.string(text)) }
             guard let template = template(node, pointer: pointer) else { return nil }
             if let sole = template.soleReference, let path = VariablePath(sole) { return .reference(path) }
             return .template(template)

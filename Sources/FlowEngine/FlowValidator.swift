@@ -107,9 +107,14 @@ struct FlowChecks {
     let uses: [(state: Int, pointer: String, path: VariablePath)]
     var problems: [FlowProblem] = []
 
+    /// Each state's successors, computed once.
+    let adjacency: [[Int]]
+
     init(definition: FlowDefinition, uses: [(state: Int, pointer: String, path: VariablePath)]) {
         self.definition = definition
         self.uses = uses
+        let count = definition.states.count
+        adjacency = definition.states.map { state in state.transitions.map(\.target).filter { (0..<count).contains($0) } }
     }
 
     private func pointer(_ state: Int) -> String { "/states".slash(definition.states[state].id) }
@@ -119,9 +124,7 @@ struct FlowChecks {
             .filter { definition.states.indices.contains($0) }
     }
 
-    private func successors(_ state: Int) -> [Int] {
-        definition.states[state].transitions.map(\.target).filter { definition.states.indices.contains($0) }
-    }
+    private func successors(_ state: Int) -> [Int] { adjacency[state] }
 
     mutating func run(references: FlowReferences?) {
         reachability()
@@ -156,6 +159,7 @@ struct FlowChecks {
             }
         }
         let spins: (Int) -> Bool = { spinning[$0] }
+        let spinningAdjacency = adjacency.map { $0.filter(spins) }
         // Tarjan's strongly connected components over non-waiting states, iteratively.
         var index = [Int](repeating: -1, count: count)
         var low = [Int](repeating: 0, count: count)
@@ -171,7 +175,7 @@ struct FlowChecks {
             stack.append(root)
             onStack[root] = true
             while let (state, position) = work.last {
-                let outs = successors(state).filter(spins)
+                let outs = spinningAdjacency[state]
                 if position < outs.count {
                     work[work.count - 1].next += 1
                     let next = outs[position]

@@ -82,6 +82,104 @@ struct JSONNodeParser {
         return (node, parser.duplicates)
     }
 
+    // MARK: Reading straight into values, for contexts
+
+    /// Reads one value as a ``FlowValue``, without building nodes first.
+    mutating func flowValue(depth: Int = 0) throws(JSONSyntaxError) -> FlowValue {
+        skipSpace()
+        guard index < bytes.count else { throw error("the document ends where a value was expected") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            guard depth < Self.maximumDepth else { throw error("nested more than \(Self.maximumDepth) levels deep") }
+            var object: [String: FlowValue] = [:]
+            try self.members(depth: depth + 1) { (key: String, parser: inout JSONNodeParser) throws(JSONSyntaxError) in
+                object[key] = try parser.flowValue(depth: depth + 1)
+            }
+            return .object(object)
+        case UInt8(ascii: "["):
+            guard depth < Self.maximumDepth else { throw error("nested more than \(Self.maximumDepth) levels deep") }
+            var array: [FlowValue] = []
+            try self.elements(depth: depth + 1) { (parser: inout JSONNodeParser) throws(JSONSyntaxError) in
+                array.append(try parser.flowValue(depth: depth + 1))
+            }
+            return .array(array)
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"):
+            try expectWord("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectWord("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectWord("null")
+            return .null
+        default:
+            return .number(try parseNumber())
+        }
+    }
+
+    /// Reads an object, calling `member` with each key while the parser sits on its value.
+    mutating func members(depth: Int = 0, _ member: (String, inout JSONNodeParser) throws(JSONSyntaxError) -> Void) throws(JSONSyntaxError) {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { throw error("an object was expected") }
+        index += 1
+        skipSpace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
+        while true {
+            skipSpace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                throw error("a member name in double quotes was expected")
+            }
+            let key = try parseString()
+            skipSpace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("`:` was expected") }
+            index += 1
+            try member(key, &self)
+            skipSpace()
+            guard index < bytes.count else { throw error("the document ends inside an object") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            guard bytes[index] == UInt8(ascii: "}") else { throw error("`,` or `}` was expected") }
+            index += 1
+            return
+        }
+    }
+
+    /// Reads an array, calling `element` with the parser on each element.
+    mutating func elements(depth: Int = 0, _ element: (inout JSONNodeParser) throws(JSONSyntaxError) -> Void) throws(JSONSyntaxError) {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { throw error("an array was expected") }
+        index += 1
+        skipSpace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            return
+        }
+        while true {
+            try element(&self)
+            skipSpace()
+            guard index < bytes.count else { throw error("the document ends inside an array") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            guard bytes[index] == UInt8(ascii: "]") else { throw error("`,` or `]` was expected") }
+            index += 1
+            return
+        }
+    }
+
+    /// Checks that nothing but whitespace follows.
+    mutating func end() throws(JSONSyntaxError) {
+        skipSpace()
+        if index < bytes.count { throw error("unexpected text after the JSON value") }
+    }
+
     private func error(_ message: String) -> JSONSyntaxError {
         var line = 1
         var column = 1
@@ -144,7 +242,7 @@ struct JSONNodeParser {
     private mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONNode {
         index += 1
         var members: [(key: String, value: JSONNode)] = []
-        var seen: Set<String> = []
+        var seen: Set<String> = []  // only for large objects; a scan is cheaper for small ones
         skipSpace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -162,7 +260,9 @@ struct JSONNodeParser {
             skipSpace()
             path.append(key)
             let value = try parseValue(depth: depth)
-            if !seen.insert(key).inserted { duplicates.append(FlowProblem.pointer(path)) }
+            let duplicate = members.count < 16 ? members.contains { $0.key == key } : !seen.insert(key).inserted
+            if members.count == 15 { seen = Set(members.map(\.key) + [key]) }
+            if duplicate { duplicates.append(FlowProblem.pointer(path)) }
             path.removeLast()
             members.append((key, value))
             skipSpace()

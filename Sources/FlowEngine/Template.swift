@@ -14,6 +14,14 @@ public struct Template: Sendable {
     let compiled: MustacheTemplate?
     /// The variable paths the template reads outside sections' inner scopes, for validation.
     let references: [VariablePath]
+    /// For a template of text and plain variable tags only (most chat messages), its pieces in order, rendered
+    /// without the general renderer's dynamic lookups; `nil` when sections or transforms need swift-mustache.
+    let segments: [Segment]?
+
+    enum Segment: Sendable {
+        case text(String)
+        case value(VariablePath)
+    }
 
     /// The longest template accepted, in UTF-8 bytes.
     public static let maximumLength = 16_384
@@ -27,14 +35,17 @@ public struct Template: Sendable {
         guard source.utf8.count <= Self.maximumLength else {
             throw TemplateError("longer than \(Self.maximumLength) bytes")
         }
-        guard source.contains("{{") else {
+        guard Self.hasTags(source) else {
             compiled = nil
             references = []
+            segments = nil
             return
         }
-        references = try Self.scan(source)
+        let scanned = try Self.scan(source)
+        references = scanned.references
+        segments = scanned.segments
         do {
-            compiled = try MustacheTemplate(string: "{{%CONTENT_TYPE:TEXT}}" + source)
+            compiled = try MustacheTemplate(string: scanned.text)
         } catch {
             throw TemplateError("the mustache syntax does not parse (\(Self.describe(error)))")
         }
@@ -43,7 +54,19 @@ public struct Template: Sendable {
     /// Renders against a scope.
     public func render(_ scope: RenderScope) -> String {
         guard let compiled else { return source }
-        let text = compiled.render(TemplateRoot(scope: scope))
+        let text: String
+        if let segments {
+            var out = ""
+            for segment in segments {
+                switch segment {
+                case .text(let piece): out += piece
+                case .value(let path): scope.value(at: path)?.write(text: &out)
+                }
+            }
+            text = out
+        } else {
+            text = compiled.render(TemplateRoot(scope: scope))
+        }
         if text.utf8.count <= Self.maximumOutput { return text }
         var end = text.utf8.index(text.utf8.startIndex, offsetBy: Self.maximumOutput)
         while !text.unicodeScalars.indices.contains(end) { end = text.utf8.index(before: end) }
@@ -57,9 +80,27 @@ public struct Template: Sendable {
         guard trimmed.hasPrefix("{{"), trimmed.hasSuffix("}}"), !trimmed.hasPrefix("{{{") else { return nil }
         let inner = trimmed.dropFirst(2).dropLast(2).trimmingWhitespace
         guard !inner.isEmpty, inner.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }),
-            inner.first != ".", !trimmed.dropFirst(2).contains("{{")
+            inner.first != ".", !Self.hasTags(String(trimmed.dropFirst(2)))
         else { return nil }
         return inner
+    }
+
+    /// The first occurrence of an ASCII `needle` in `text`.
+    private static func find(_ needle: StaticString, in text: Substring) -> Range<Substring.Index>? {
+        let pattern = UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
+        let utf8 = text.utf8
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            var probe = index
+            var matched = 0
+            while matched < pattern.count, probe != utf8.endIndex, utf8[probe] == pattern[matched] {
+                matched += 1
+                probe = utf8.index(after: probe)
+            }
+            if matched == pattern.count { return index..<probe }
+            index = utf8.index(after: index)
+        }
+        return nil
     }
 
     private static func describe(_ error: any Error) -> String {
@@ -69,16 +110,36 @@ public struct Template: Sendable {
         return "\(error)"
     }
 
-    /// Finds every tag, refuses the ones the sandbox does not allow, and lists top-level variable paths.
-    private static func scan(_ source: String) throws(TemplateError) -> [VariablePath] {
+    /// Whether `text` contains `{{`, by bytes: Foundation's substring search costs more than the rest of reading a
+    /// typical string.
+    static func hasTags(_ text: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "{") && previous == UInt8(ascii: "{") { return true }
+            previous = byte
+        }
+        return false
+    }
+
+    /// Finds every tag, refuses the ones the sandbox does not allow, lists top-level variable paths, and rewrites
+    /// plain `{{name}}` tags as `{{&name}}`: chat text is never HTML-escaped, and rewriting costs less than the
+    /// `CONTENT_TYPE` pragma, which takes a third of mustache's parsing time.
+    private static func scan(_ source: String) throws(TemplateError) -> (references: [VariablePath], text: String, segments: [Segment]?) {
         var references: [VariablePath] = []
+        var segments: [Segment]? = []
+        var text = ""
+        text.reserveCapacity(source.utf8.count + 8)
         var depth = 0
         var rest = Substring(source)
-        while let open = rest.range(of: "{{") {
+        while let open = Self.find("{{", in: rest) {
+            text += rest[..<open.lowerBound]
+            if !rest[..<open.lowerBound].isEmpty { segments?.append(.text(String(rest[..<open.lowerBound]))) }
             let afterOpen = rest[open.upperBound...]
             let triple = afterOpen.hasPrefix("{")
-            let closeToken = triple ? "}}}" : "}}"
-            guard let close = afterOpen.range(of: closeToken) else { throw TemplateError("a `{{` tag is not closed") }
+            guard let close = triple ? Self.find("}}}", in: afterOpen) : Self.find("}}", in: afterOpen) else {
+                throw TemplateError("a `{{` tag is not closed")
+            }
+            let whole = rest[open.lowerBound..<close.upperBound]
             var tag = afterOpen[..<close.lowerBound]
             rest = afterOpen[close.upperBound...]
             if triple { tag = tag.dropFirst() }
@@ -86,24 +147,48 @@ public struct Template: Sendable {
             guard let sigil = tag.first else { throw TemplateError("an empty `{{}}` tag") }
             var name: Substring
             switch sigil {
-            case "!": continue
-            case ">", "<", "$": throw TemplateError("partials and template inheritance (`{{\(sigil)`) are not available in flows")
+            case "!":
+                continue
+            case ">", "<", "$":
+                throw TemplateError("partials and template inheritance (`{{\(sigil)`) are not available in flows")
             case "=": throw TemplateError("changing delimiters (`{{=`) is not available in flows")
             case "%": throw TemplateError("pragmas (`{{%`) are not available in flows")
             case "/":
                 depth -= 1
+                text += whole
                 continue
             case "#", "^":
+                segments = nil
                 name = tag.dropFirst().trimmingWhitespace[...]
                 if depth == 0, let path = VariablePath(stripping: name) { references.append(path) }
                 depth += 1
+                text += whole
                 continue
-            case "&": name = tag.dropFirst().trimmingWhitespace[...]
-            default: name = tag
+            case "&":
+                name = tag.dropFirst().trimmingWhitespace[...]
+                text += whole
+            default:
+                name = tag
+                if triple {
+                    text += whole
+                } else {
+                    text += "{{&"
+                    text += tag
+                    text += "}}"
+                }
             }
             if depth == 0, let path = VariablePath(stripping: name) { references.append(path) }
+            if name.contains("(") || name.first == "." {
+                segments = nil
+            } else if let path = VariablePath(name) {
+                segments?.append(.value(path))
+            } else {
+                segments = nil
+            }
         }
-        return references
+        text += rest
+        if !rest.isEmpty { segments?.append(.text(String(rest))) }
+        return (references, text, segments)
     }
 }
 
@@ -217,11 +302,32 @@ struct TemplateObject: MustacheParent, MustacheCustomRenderable {
         switch value {
         case .null: return nil
         case .bool(let flag): return flag
-        case .number: return value.text
-        case .string(let text): return text.isEmpty ? nil : text
-        case .array(let elements): return elements.map { TemplateElement(value: $0) }
+        case .number: return TemplateText(text: value.text)
+        case .string(let text): return text.isEmpty ? nil : TemplateText(text: text)
+        case .array(let elements): return TemplateArray(elements: elements)
         case .object(let members): return TemplateObject(members: members)
         }
+    }
+}
+
+/// An array seen by mustache: a sequence for sections, JSON when shown whole (as the plain-tag path shows it).
+struct TemplateArray: MustacheSequence, MustacheCustomRenderable {
+    let elements: [FlowValue]
+    func makeIterator() -> some IteratorProtocol<TemplateElement> { elements.lazy.map { TemplateElement(value: $0) }.makeIterator() }
+    var renderText: String { FlowValue.array(elements).json }
+    var isNull: Bool { false }
+}
+
+/// Text seen by mustache. Wrapping it spares the renderer its slowest path, `String(describing:)` behind two failed
+/// casts, for every variable; transforms such as `uppercased` still apply.
+struct TemplateText: MustacheCustomRenderable, MustacheTransformable {
+    let text: String
+    var renderText: String { text }
+    var isNull: Bool { false }
+    func transform(_ name: String) -> Any? {
+        let result = text.transform(name)
+        if let string = result as? String { return TemplateText(text: string) }
+        return result
     }
 }
 

@@ -93,6 +93,15 @@ import Testing
         #expect(try render("plain text") == "plain text")
     }
 
+    @Test func plainTemplatesAndSectionTemplatesRenderValuesAlike() throws {
+        let scope = RenderScope(vars: ["list": [1, "a"], "n": 2.5, "flag": false, "obj": ["k": "v"], "s": "x"])
+        let plain = try Template("{{list}}|{{n}}|{{flag}}|{{obj}}|{{s}}|{{missing}}")
+        let general = try Template("{{list}}|{{n}}|{{flag}}|{{obj}}|{{s}}|{{missing}}{{#s}}{{/s}}")
+        #expect(plain.segments != nil && general.segments == nil)
+        #expect(plain.render(scope) == #"[1,"a"]|2.5|false|{"k":"v"}|x|"#)
+        #expect(general.render(scope) == plain.render(scope))
+    }
+
     @Test func aSoleReferenceKeepsTheValueType() throws {
         #expect(try Template("{{order}}").soleReference == "order")
         #expect(try Template(" {{ vars.order.items }} ").soleReference == "vars.order.items")

@@ -64,6 +64,12 @@ import Testing
         #expect(data.count < 1024)
         #expect(try FlowContext.decoded(from: data) == conversation.context)
         #expect(try FlowContext.decoded(from: data).encoded() == data)
+        // What the Codable conformance writes reads back the same.
+        let codable = try JSONEncoder().encode(conversation.context)
+        #expect(try FlowContext.decoded(from: codable) == conversation.context)
+        #expect(try JSONDecoder().decode(FlowContext.self, from: data) == conversation.context)
+        #expect(throws: FlowContext.Unreadable.self) { try FlowContext.decoded(from: Data("{\"frames\": 3}".utf8)) }
+        #expect(throws: FlowContext.Unreadable.self) { try FlowContext.decoded(from: Data("nope".utf8)) }
     }
 
     @Test func experimentAssignmentSplitsSeventyThirty() {

@@ -103,6 +103,7 @@ let package = Package(
             name: "chorus",
             dependencies: [
                 "ChorusServer",
+                "FlowEngine",
                 "ChorusCore",
                 "Storage",
                 "SecurityHub",

@@ -17,7 +17,9 @@ extension AnswerRule {
     /// - Returns: the value (numbers as numbers, dates as `YYYY-MM-DD`, choices as the option's value), or why the
     ///   answer was refused.
     public func check(text: String, payload: String?, today: Int, dateOrder: FlowDefinition.DateOrder) -> Result<FlowValue, Refusal> {
-        let answer = text.trimmingWhitespace
+        // A tap may arrive with no text: its payload is the answer.
+        let typed = text.trimmingWhitespace
+        let answer = typed.isEmpty ? (payload ?? "").trimmingWhitespace : typed
         if kind == .choice, let payload, let option = options.first(where: { $0.value == payload }) {
             return .success(.string(option.value))
         }

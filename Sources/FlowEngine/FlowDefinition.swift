@@ -282,7 +282,7 @@ public struct IntegrationStep: Sendable {
 }
 
 /// Retries of a failed call: `maxAttempts` tries in all, waiting `backoffSeconds × multiplier^(n-1)` (at most
-/// `maxBackoffSeconds`) with full jitter before try n+1.
+/// `maxBackoffSeconds`) before try n+1, with equal jitter: half of that for sure, the other half at random.
 public struct RetryPolicy: Sendable, Hashable {
     public var maxAttempts: Int
     public var backoffSeconds: Double

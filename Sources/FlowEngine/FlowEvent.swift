@@ -56,10 +56,32 @@ public enum FlowEvent: Sendable, Hashable {
             self.outcome = outcome
         }
 
-        /// Success with a value, or failure with a reason.
+        /// Success with a value, or failure with a reason; in JSON, `{"success": value}` or
+        /// `{"failure": {"code", "message", "retryable"}}`.
         public enum Outcome: Sendable, Hashable, Codable {
             case success(FlowValue)
             case failure(FlowFailure)
+
+            private enum Key: String, CodingKey { case success, failure }
+
+            public init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: Key.self)
+                guard container.allKeys.count == 1, let key = container.allKeys.first else {
+                    throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "An outcome has exactly one of `success` or `failure`."))
+                }
+                switch key {
+                case .success: self = .success(try container.decode(FlowValue.self, forKey: .success))
+                case .failure: self = .failure(try container.decode(FlowFailure.self, forKey: .failure))
+                }
+            }
+
+            public func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: Key.self)
+                switch self {
+                case .success(let value): try container.encode(value, forKey: .success)
+                case .failure(let failure): try container.encode(failure, forKey: .failure)
+                }
+            }
         }
     }
 }
@@ -78,6 +100,16 @@ public struct FlowFailure: Sendable, Hashable, Codable {
         self.code = code
         self.message = message
         self.retryable = retryable
+    }
+
+    private enum CodingKeys: String, CodingKey { case code, message, retryable }
+
+    /// Reads a failure; `message` defaults to the code and `retryable` to false.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        code = try container.decode(String.self, forKey: .code)
+        message = try container.decodeIfPresent(String.self, forKey: .message) ?? code
+        retryable = try container.decodeIfPresent(Bool.self, forKey: .retryable) ?? false
     }
 
     var value: FlowValue { .object(["code": .string(code), "message": .string(message), "retryable": .bool(retryable)]) }

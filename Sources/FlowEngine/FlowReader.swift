@@ -288,9 +288,15 @@ struct FlowReader {
             }
             if key == "min" { rule.minimum = value } else { rule.maximum = value }
         }
-        if case .number(let low)? = rule.minimum, case .number(let high)? = rule.maximum, low > high {
-            error(pointer.slash("min"), "range", "`min` is greater than `max`, so no answer could pass.")
+        var inverted = false
+        switch (rule.minimum, rule.maximum) {
+        case (.number(let low)?, .number(let high)?): inverted = low > high
+        case (.day(let lowRelative, let lowFixed)?, .day(let highRelative, let highFixed)?):
+            if let low = lowRelative, let high = highRelative { inverted = low > high }
+            if let low = lowFixed, let high = highFixed { inverted = low > high }
+        default: break
         }
+        if inverted { error(pointer.slash("min"), "range", "`min` is after `max`, so no answer could pass.") }
         if let options = fields["options"] {
             let optionsPointer = pointer.slash("options")
             if rule.kind != .choice {
@@ -412,6 +418,9 @@ struct FlowReader {
             return .exists(path, flag)
         case "matches":
             guard let pattern = messagePattern(fields, "matches") else { return nil }
+            if fields["ignoreCase"] != nil {
+                warning(pointer.slash("ignoreCase"), "unused-field", "`ignoreCase` does not apply to `matches`; start the pattern with `(?i)` instead.")
+            }
             return .compare(path, .matches(pattern), ignoreCase: ignoreCase)
         case "in":
             guard case .array(let elements) = operand, !elements.isEmpty else {
@@ -455,7 +464,7 @@ struct FlowReader {
         case .object(let members)? where !members.isEmpty:
             for (name, node) in members {
                 let pointer = fields.pointer.slash("assign").slash(name)
-                if !Self.isIdentifier(name) { error(pointer, "variable-name", Self.variableNameRule) }
+                checkVariableName(name, at: pointer)
                 if let value = valueTemplate(node, pointer: pointer) { assignments.append((name, value)) }
             }
         case nil:
@@ -594,7 +603,7 @@ struct FlowReader {
         if let node = object(fields, "output") {
             for (name, value) in node.members {
                 let pointer = node.pointer.slash(name)
-                if !Self.isIdentifier(name) { error(pointer, "variable-name", Self.variableNameRule) }
+                checkVariableName(name, at: pointer)
                 guard case .string(let from) = value, Self.isIdentifier(from) else {
                     error(pointer, "type", "Each output names the subflow variable to copy back, such as \"verified\".")
                     continue
@@ -666,6 +675,9 @@ struct FlowReader {
                     let elementPointer = pointer.slash(index)
                     switch element {
                     case .string(let title):
+                        if !seen.insert(Keyword.normalize(title)).inserted {
+                            error(elementPointer, "duplicate-id", "Two buttons share the id `\(Keyword.normalize(title))`.")
+                        }
                         if let titleTemplate = template(element, pointer: elementPointer) {
                             content.buttons.append(.init(id: Keyword.normalize(title), title: titleTemplate))
                         }
@@ -799,6 +811,14 @@ struct FlowReader {
             error(fields.pointer.slash(key), "variable-name", "`\(value)` is reserved: templates read it as the conversation's \(value).")
         }
         return value
+    }
+
+    private mutating func checkVariableName(_ name: String, at pointer: String) {
+        if !Self.isIdentifier(name) {
+            error(pointer, "variable-name", Self.variableNameRule)
+        } else if VariablePath.Root(rawValue: name) != nil {
+            error(pointer, "variable-name", "`\(name)` is reserved: templates read it as the conversation's \(name).")
+        }
     }
 
     private mutating func stringArray(_ fields: Fields, _ key: String) -> [String]? {

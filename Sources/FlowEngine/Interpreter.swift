@@ -115,7 +115,10 @@ struct Run<Random: RandomNumberGenerator> {
         }
         if let (frame, target, trigger) = interrupt(for: message) {
             clearWaiting()
-            while context.frames.count > frame + 1 { context.frames.removeLast() }
+            while context.frames.count > frame + 1 {
+                let dropped = context.frames.removeLast()
+                analytics(.flowEnded, flow: dropped.flow, version: dropped.version, state: dropped.state, outcome: "interrupted")
+            }
             definition = interpreter.source.definition(of: context.frames[topIndex].flow, version: context.frames[topIndex].version)
             let state = context.frames[topIndex].state
             analytics(.interrupted, state: state, detail: ["trigger": .string(trigger)])
@@ -415,6 +418,22 @@ struct Run<Random: RandomNumberGenerator> {
         let state = context.frames.last?.state
         analytics(.error, state: state, detail: ["code": .string(failure.code), "message": .string(failure.message)])
         clearWaiting()
+        // A subflow without `onError` hands the failure to the nearest caller that has one.
+        if !handlingError, definition?.onError == nil, context.frames.count > 1 {
+            var index = context.frames.count - 2
+            while index >= 0 {
+                let frame = context.frames[index]
+                if let caller = interpreter.source.definition(of: frame.flow, version: frame.version), caller.onError != nil {
+                    while context.frames.count > index + 1 {
+                        let dropped = context.frames.removeLast()
+                        analytics(.flowEnded, flow: dropped.flow, version: dropped.version, state: dropped.state, outcome: "error")
+                    }
+                    definition = caller
+                    break
+                }
+                index -= 1
+            }
+        }
         if !handlingError, let onError = definition?.onError, !context.frames.isEmpty {
             handlingError = true
             steps = 0

@@ -311,8 +311,13 @@ struct TemplateObject: MustacheParent, MustacheCustomRenderable {
 }
 
 /// An array seen by mustache: a sequence for sections, JSON when shown whole (as the plain-tag path shows it).
-struct TemplateArray: MustacheSequence, MustacheCustomRenderable {
+struct TemplateArray: MustacheSequence, MustacheCustomRenderable, MustacheParent {
     let elements: [FlowValue]
+    /// Elements by index, so that `{{items.0.sku}}` reads as it does in rules.
+    func child(named name: String) -> Any? {
+        guard let index = Int(name), elements.indices.contains(index) else { return nil }
+        return TemplateObject.mustacheValue(elements[index])
+    }
     func makeIterator() -> some IteratorProtocol<TemplateElement> { elements.lazy.map { TemplateElement(value: $0) }.makeIterator() }
     var renderText: String { FlowValue.array(elements).json }
     var isNull: Bool { false }

@@ -100,6 +100,8 @@ import Testing
         #expect(plain.segments != nil && general.segments == nil)
         #expect(plain.render(scope) == #"[1,"a"]|2.5|false|{"k":"v"}|x|"#)
         #expect(general.render(scope) == plain.render(scope))
+        #expect(try Template("{{list.1}}{{#s}}!{{/s}}").render(scope) == "a!")
+        #expect(try Template("{{list.1}}").render(scope) == "a")
     }
 
     @Test func aSoleReferenceKeepsTheValueType() throws {

@@ -371,6 +371,7 @@ import Testing
         // The caller's interrupt unwinds the stack.
         let agent = conversation.say("  AGENT! ")
         #expect(agent.events(.interrupted).first?.detail?["trigger"] == "agent")
+        #expect(agent.events(.flowEnded).first.map { [$0.flow, $0.outcome] } == ["verify", "interrupted"])
         #expect(conversation.context.frames.map(\.flow) == ["main"])
         #expect(conversation.context.ended == "handoff")
 
@@ -415,6 +416,45 @@ import Testing
         let effects = conversation.start("m")
         #expect(effects.events(.error).first?.detail?["code"] == "flow-not-found")
         #expect(effects.endStatus == "recovered")
+    }
+
+    @Test func aSubflowFailureGoesToTheCallersOnError() throws {
+        let caller = try definition(#"""
+            {"id": "caller", "start": "a", "onError": "sorry", "states": {
+               "a": {"type": "call", "flow": "inner", "version": 1, "next": "done"},
+               "sorry": {"type": "message", "text": "Sorry: {{error.code}}", "next": "done"},
+               "done": {"type": "end", "status": "done"}}}
+            """#)
+        let inner = try definition(#"""
+            {"id": "inner", "start": "b", "states": {"b": {"type": "call", "flow": "missing", "version": 1, "next": "c"}, "c": {"type": "end"}}}
+            """#)
+        var conversation = Conversation([(caller, 1), (inner, 1)])
+        let effects = conversation.start("caller")
+        #expect(effects.texts == ["Sorry: flow-not-found"])
+        #expect(effects.events(.flowEnded).map(\.outcome) == ["error", "done"])
+        #expect(effects.endStatus == "done")
+    }
+
+    @Test func aTapWithoutTextAnswersWithItsPayload() throws {
+        let flow = try definition(#"""
+            {"id": "yn", "start": "ask", "states": {
+               "ask": {"type": "collect", "variable": "ok", "prompt": {"text": "OK?", "buttons": ["Yes", "No"]}, "validate": {"type": "boolean"},
+                       "on": {"collected": "done", "exhausted": "done"}},
+               "done": {"type": "end"}}}
+            """#)
+        var conversation = Conversation(flow)
+        conversation.start("yn")
+        conversation.say("", payload: "no")
+        #expect(conversation.vars["ok"] == false)
+    }
+
+    @Test func outcomesReadAndWriteTheirWireShape() throws {
+        let outcomes = try JSONDecoder().decode([FlowEvent.EffectResult.Outcome].self, from: Data(#"[{"success": {"a": 1}}, {"failure": {"code": "http-503", "retryable": true}}]"#.utf8))
+        #expect(outcomes == [.success(["a": 1]), .failure(FlowFailure(code: "http-503", message: "http-503", retryable: true))])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(String(decoding: try encoder.encode(outcomes[0]), as: UTF8.self) == #"{"success":{"a":1}}"#)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(FlowEvent.EffectResult.Outcome.self, from: Data(#"{"success": 1, "failure": {"code": "x"}}"#.utf8)) }
     }
 
     // MARK: versions

@@ -50,6 +50,21 @@ import Testing
         #expect(result["required"]?.map(\.pointer).sorted() == ["/states/a", "/states/b/on", "/states/d"])
     }
 
+    @Test func reservedNamesDuplicateButtonsAndInvertedBounds() {
+        let result = found(#"""
+            {"id": "x", "start": "a", "states": {
+               "a": {"type": "set", "assign": {"contact": 1}, "next": "b"},
+               "b": {"type": "message", "text": "hi", "buttons": ["Yes", "yes"], "next": "c"},
+               "c": {"type": "collect", "variable": "d", "validate": {"type": "date", "min": "today+10", "max": "today"}, "on": {"collected": "e", "exhausted": "e"}},
+               "e": {"type": "choice", "choices": [{"if": {"var": "d", "matches": "x", "ignoreCase": true}, "next": "f"}], "default": "f"},
+               "f": {"type": "end"}}}
+            """#)
+        #expect(result["variable-name"]?.map(\.pointer) == ["/states/a/assign/contact"])
+        #expect(result["duplicate-id"]?.map(\.pointer) == ["/states/b/buttons/1"])
+        #expect(result["range"]?.map(\.pointer) == ["/states/c/validate/min"])
+        #expect(result["unused-field"]?.map(\.severity) == [.warning])
+    }
+
     @Test func unknownStateTypes() {
         let result = found(#"{"id": "x", "start": "a", "states": {"a": {"type": "mesage", "next": "a"}}}"#)
         let problem = result["unknown-state-type"]?.first

@@ -2,7 +2,7 @@
 # Installs the Debian packages Chorus needs when they are missing. Idempotent; needs root (or sudo).
 set -euo pipefail
 
-packages=(postgresql postgresql-contrib redis-server libhiredis-dev pkg-config)
+packages=(postgresql postgresql-contrib redis-server libhiredis-dev pkg-config python3-jsonschema)
 [ "${1:-}" = "--bench" ] && packages+=(wrk)
 
 missing=()

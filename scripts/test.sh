@@ -39,5 +39,8 @@ export CHORUS_TEST_SCRATCH_DATABASE_URL=${CHORUS_MIGRATION_DATABASE_URL%/chorus}
 export CHORUS_TEST_REDIS_URL=$CHORUS_REDIS_URL
 export CHORUS_TEST_MIGRATIONS_DIR=$PWD/Migrations
 
+echo "test: checking flows/*.json against flows/schema/flow.schema.json"
+python3 scripts/flows/check_schema.py
+
 echo "test: running the suite"
 swift test --skip-build

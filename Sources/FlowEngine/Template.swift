@@ -311,7 +311,7 @@ struct TemplateObject: MustacheParent, MustacheCustomRenderable {
 }
 
 /// An array seen by mustache: a sequence for sections, JSON when shown whole (as the plain-tag path shows it).
-struct TemplateArray: MustacheSequence, MustacheCustomRenderable, MustacheParent {
+struct TemplateArray: MustacheSequence, MustacheCustomRenderable, MustacheParent, MustacheTransformable {
     let elements: [FlowValue]
     /// Elements by index, so that `{{items.0.sku}}` reads as it does in rules.
     func child(named name: String) -> Any? {
@@ -321,6 +321,8 @@ struct TemplateArray: MustacheSequence, MustacheCustomRenderable, MustacheParent
     func makeIterator() -> some IteratorProtocol<TemplateElement> { elements.lazy.map { TemplateElement(value: $0) }.makeIterator() }
     var renderText: String { FlowValue.array(elements).json }
     var isNull: Bool { false }
+    /// `count`, `first`, `last`, `reversed`, `empty`, as mustache offers on arrays.
+    func transform(_ name: String) -> Any? { elements.map { TemplateElement(value: $0) }.transform(name) }
 }
 
 /// Text seen by mustache. Wrapping it spares the renderer its slowest path, `String(describing:)` behind two failed

@@ -102,6 +102,7 @@ import Testing
         #expect(general.render(scope) == plain.render(scope))
         #expect(try Template("{{list.1}}{{#s}}!{{/s}}").render(scope) == "a!")
         #expect(try Template("{{list.1}}").render(scope) == "a")
+        #expect(try Template("{{count(list)}} {{#first(list)}}{{.}}{{/first(list)}}").render(scope) == "2 1")
     }
 
     @Test func aSoleReferenceKeepsTheValueType() throws {

@@ -233,6 +233,38 @@ public final class BodyReader {
         return valid ? result : nil
     }
 
+    /// An array of objects, each read by `body` with its index; elements that are not objects are errors.
+    public func objects<T>(
+        _ key: String,
+        required: Bool = true,
+        maxCount: Int = 100,
+        _ body: (Int, BodyReader) -> T?
+    ) -> [T?]? {
+        guard let value = value(key, required: required) else { return nil }
+        guard case .array(let items) = value else {
+            fail(key, "\(key) must be an array, got \(value.typeName).", code: "type")
+            return nil
+        }
+        if items.count > maxCount {
+            fail(key, "\(key) must have at most \(maxCount) elements.", code: "too_long")
+            return nil
+        }
+        let arrayPointer = JSONPointer.appending(pointer, key)
+        return items.enumerated().map { index, item in
+            let itemPointer = JSONPointer.appending(arrayPointer, String(index))
+            let element = BodyReader(value: item, pointer: itemPointer, sink: sink)
+            guard case .object = item else { return nil }
+            let result = body(index, element)
+            element.rejectUnknown()
+            return result
+        }
+    }
+
+    /// A field of any JSON type, as it is; the caller checks it.
+    public func json(_ key: String, required: Bool = true) -> JSONValue? {
+        value(key, required: required)
+    }
+
     /// A nested object, read by `body`.
     public func object<T>(_ key: String, required: Bool = true, _ body: (BodyReader) -> T?) -> T? {
         guard let value = value(key, required: required) else { return nil }

@@ -77,6 +77,7 @@ func buildRouter(
     APIKeyController().register(on: api)
     AuditController().register(on: api)
     PIIController().register(on: api)
+    FlowController().register(on: api)
     return (router, api.catalog)
 }
 

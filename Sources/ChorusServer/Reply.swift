@@ -1,3 +1,4 @@
+import ChorusCore
 import Foundation
 import NIOFoundationCompat
 import HTTPTypes
@@ -22,6 +23,30 @@ struct Reply: Sendable {
     /// A JSON body.
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Reply {
         Reply(status: status, body: try encoder.encode(value), headers: [.cacheControl: "no-store"])
+    }
+
+    /// A JSON object body with members whose values are JSON documents kept byte for byte, so that a stored flow
+    /// document comes back with its key order, duplicate keys and spacing as it was sent.
+    /// - Parameter documents: member name → a JSON document; each must already have been read as JSON.
+    static func json(
+        _ value: some Encodable,
+        embedding documents: KeyValuePairs<String, String>,
+        status: HTTPResponse.Status = .ok
+    ) throws -> Reply {
+        guard !documents.isEmpty else { return try json(value, status: status) }
+        let encoded = try encoder.encode(value)
+        guard encoded.first == UInt8(ascii: "{"), encoded.last == UInt8(ascii: "}") else { throw Problem.internal() }
+        var body = Data("{".utf8)
+        for (name, document) in documents {
+            body += try encoder.encode(name)
+            body += Data(":".utf8) + Data(document.utf8) + Data(",".utf8)
+        }
+        if encoded.count == 2 {
+            body[body.count - 1] = UInt8(ascii: "}")
+        } else {
+            body += encoded.dropFirst()
+        }
+        return Reply(status: status, body: body, headers: [.cacheControl: "no-store"])
     }
 
     /// 204 No Content.

@@ -75,8 +75,11 @@ public struct FlowLibrary: FlowSource {
         if version > (live[definition.id] ?? Int.min) { live[definition.id] = version }
     }
 
-    /// Makes `version` of `flow` the live one.
-    public mutating func setLive(_ flow: String, version: Int) { live[flow] = version }
+    /// Makes `version` of `flow` the live one; `nil` leaves the flow with no live version, so a `link` to it fails.
+    public mutating func setLive(_ flow: String, version: Int?) { live[flow] = version }
+
+    /// The flows that have at least one version here.
+    public var flows: [String] { Array(versions.keys) }
 
     public func definition(of flow: String, version: Int) -> FlowDefinition? { versions[flow]?[version] }
     public func liveVersion(of flow: String) -> Int? { live[flow] }

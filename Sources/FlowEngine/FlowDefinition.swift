@@ -27,6 +27,10 @@ public struct FlowDefinition: Sendable {
     /// The largest bound a flow may set.
     public static let maximumMaxSteps = 10_000
 
+    /// Whether `text` is a valid flow id (and route, queue or status name): a lowercase letter or digit, then up to 63
+    /// lowercase letters, digits, `-` or `_`.
+    public static func isValidID(_ text: String) -> Bool { FlowReader.isSlug(text) }
+
     /// The index of the state named `id`.
     public func index(of id: String) -> Int? { stateIndex[id] }
 

@@ -1055,10 +1055,11 @@ struct FlowReader {
     }
 }
 
-/// Keyword comparison for interrupts, options and synonyms: lowercase, without surrounding whitespace or
-/// punctuation, with runs of whitespace as one space.
-enum Keyword {
-    static func normalize(_ text: String) -> String {
+/// Keyword comparison for interrupts, options, synonyms and channel triggers: lowercase, without surrounding
+/// whitespace or punctuation, with runs of whitespace as one space (`" Agent! "` → `agent`).
+public enum Keyword {
+    /// The form keywords and messages are compared in.
+    public static func normalize(_ text: String) -> String {
         var out = ""
         var pendingSpace = false
         for scalar in text.lowercased().unicodeScalars {

@@ -91,11 +91,12 @@ struct JSONNodeParser {
         switch bytes[index] {
         case UInt8(ascii: "{"):
             guard depth < Self.maximumDepth else { throw error("nested more than \(Self.maximumDepth) levels deep") }
-            var object: [String: FlowValue] = [:]
+            // Pairs first, then one dictionary of the right size: growing a dictionary rehashes it.
+            var pairs: [(String, FlowValue)] = []
             try self.members(depth: depth + 1) { (key: String, parser: inout JSONNodeParser) throws(JSONSyntaxError) in
-                object[key] = try parser.flowValue(depth: depth + 1)
+                pairs.append((key, try parser.flowValue(depth: depth + 1)))
             }
-            return .object(object)
+            return .object(Dictionary(pairs, uniquingKeysWith: { _, last in last }))
         case UInt8(ascii: "["):
             guard depth < Self.maximumDepth else { throw error("nested more than \(Self.maximumDepth) levels deep") }
             var array: [FlowValue] = []

@@ -51,6 +51,19 @@ import Testing
         try reader.finish()
     }
 
+    @Test func arraysOfObjectsPointIntoEachElement() throws {
+        var seen: [[Int?]] = []
+        let problem = try #require(
+            try problem(#"{"arms": [{"version": 1}, 3, {"version": "x", "odd": 1}], "raw": [1, {"a": null}]}"#) { body in
+                seen.append((body.objects("arms") { _, arm in arm.integer("version", range: 1...9) } ?? []))
+                #expect(body.json("raw") == .array([.number(1), .object(["a": .null])]))
+            }
+        )
+        #expect(seen == [[1, nil, nil]])
+        let pointers = (problem.errors ?? []).map(\.pointer)
+        #expect(pointers == ["/arms/1", "/arms/2/version", "/arms/2/odd"])
+    }
+
     @Test func emailSyntax() {
         for good in ["a@b.co", "first.last+tag@example.org"] { #expect(EmailAddress.isValid(good)) }
         for bad in ["", "a", "a@", "@b.co", "a@b", "a b@c.de", "a@b..co", "a@.b.co", "a@b.co."] {

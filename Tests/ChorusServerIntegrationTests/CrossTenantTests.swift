@@ -10,7 +10,7 @@ import Testing
 /// route added later is covered without editing this test.
 @Suite struct CrossTenantTests {
     /// A plausible body for each route, so a refusal cannot be blamed on validation.
-    static func body(for entry: RouteEntry) -> [String: any Sendable]? {
+    static func body(for entry: RouteEntry, victim: Party? = nil) -> [String: any Sendable]? {
         switch (entry.method, entry.path) {
         case ("PATCH", "/api/v2/members/{memberId}"): ["role": "viewer", "displayName": "hijacked"]
         case ("PATCH", "/api/v2/tenant"): ["name": "hijacked"]
@@ -19,6 +19,14 @@ import Testing
         case ("PUT", "/api/v2/pii/recognizers/{recognizerId}"), ("POST", "/api/v2/pii/recognizers"):
             ["name": "intruder", "entity": "intruder", "patterns": ["INTRUDER-\\d+"]]
         case ("POST", "/api/v2/pii/analyze"), ("POST", "/api/v2/pii/unmask"): ["text": "hello"]
+        case ("POST", "/api/v2/flows"): ["id": "intruder"]
+        case ("PUT", "/api/v2/flows/{flowId}/draft"): ["id": victim?.flowID ?? "intruder"]
+        case ("POST", "/api/v2/flows/{flowId}/versions"): ["message": "intruder"]
+        case ("POST", "/api/v2/flows/{flowId}/rollback"): ["version": 1]
+        case ("POST", "/api/v2/flows/{flowId}/experiments"):
+            ["name": "intruder", "arms": [["version": 1, "weight": 1], ["version": 2, "weight": 1]]]
+        case ("POST", "/api/v2/flows/{flowId}/simulate"): ["script": [["say": "hello"]]]
+        case ("PUT", "/api/v2/flow-bindings/{channel}"): ["entryFlow": victim?.flowID ?? "intruder"]
         case ("PUT", _): [:]
         case ("POST", _), ("PATCH", _): [:]
         default: nil
@@ -35,7 +43,8 @@ import Testing
             for (attacker, victim) in [(a, b), (b, a)] {
                 let before = try await victim.snapshot(api)
                 try await Self.attack(api, catalog: catalog, from: attacker, against: victim)
-                #expect(try await victim.snapshot(api) == before, "the attacked tenant changed")
+                let after = try await victim.snapshot(api)
+                #expect(after == before, "the attacked tenant changed: \(Set(after).symmetricDifference(before).sorted())")
                 #expect(try await api.call(.get, "/api/v2/tenant", as: .apiKeyHeader(victim.key.key)).status == 200)
                 #expect(try await api.call(.get, "/api/v2/me", as: .bearer(victim.editor.token)).status == 200)
             }
@@ -50,6 +59,9 @@ import Testing
         var invitedID: String
         var key: (id: String, key: String)
         var recognizerID: String
+        var flowID: String
+        var experimentID: String
+        var channel: String
 
         static func make(_ api: API, _ prefix: String) async throws -> Party {
             let tenant = try await api.createTenant(prefix)
@@ -60,20 +72,38 @@ import Testing
             let invitedID = try #require((invited.json["member"] as? [String: Any])?["id"] as? String)
             let key = try await api.createKey(
                 tenant, scopes: ["tenant:read", "tenant:write", "members:read", "members:write", "members:owners",
-                                 "apikeys:read", "apikeys:write", "pii:read", "pii:write", "pii:unmask"]
+                                 "apikeys:read", "apikeys:write", "pii:read", "pii:write", "pii:unmask", "flows:read",
+                                 "flows:write", "flows:publish"]
             )
             let recognizer = try await api.call(
                 .post, "/api/v2/pii/recognizers", as: tenant.owner,
                 json: ["name": "employees-\(tenant.slug)", "entity": "employee_id", "patterns": [#"EMP-\d{6}"#]]
             )
             let recognizerID = try #require(recognizer.string("id"), "create recognizer: \(recognizer.text)")
+            let flowID = "welcome-\(tenant.slug)"
+            let flow = try await api.call(.post, "/api/v2/flows", as: tenant.owner, raw: FlowAPITests.greeting(flowID))
+            try #require(flow.status == 201, "create flow: \(flow.text)")
+            for message in ["one", "two"] {
+                let published = try await api.call(.post, "/api/v2/flows/\(flowID)/versions", as: tenant.owner,
+                                                   json: ["message": message])
+                try #require(published.status == 201, "publish: \(published.text)")
+            }
+            let experiment = try await api.call(
+                .post, "/api/v2/flows/\(flowID)/experiments", as: tenant.owner,
+                json: ["name": "split", "arms": [["version": 1, "weight": 1], ["version": 2, "weight": 1]]]
+            )
+            let experimentID = try #require(experiment.string("id"), "start experiment: \(experiment.text)")
+            let channel = "web-\(tenant.slug)"
+            let binding = try await api.call(.put, "/api/v2/flow-bindings/\(channel)", as: tenant.owner,
+                                             json: ["entryFlow": flowID, "triggers": [["keyword": "hi", "flow": flowID]]])
+            try #require(binding.status == 200, "bind: \(binding.text)")
             return Party(tenant: tenant, admin: admin, editor: editor, invitedID: invitedID, key: key,
-                         recognizerID: recognizerID)
+                         recognizerID: recognizerID, flowID: flowID, experimentID: experimentID, channel: channel)
         }
 
         var secrets: [String] {
             [tenant.id, tenant.slug, tenant.ownerID, admin.id, editor.id, invitedID, key.id, tenant.ownerEmail,
-             recognizerID, "employees-\(tenant.slug)"]
+             recognizerID, "employees-\(tenant.slug)", flowID, experimentID, channel]
         }
 
         /// The tenant's visible state: its name and status, every member and every API key.
@@ -89,7 +119,15 @@ import Testing
             for recognizer in try await api.call(.get, "/api/v2/pii/recognizers", as: tenant.owner).items {
                 lines.append("recognizer \(recognizer["id"] ?? "") \(recognizer["name"] ?? "") \(recognizer["patterns"] ?? "")")
             }
-            #expect(lines.count >= 6)
+            for flow in try await api.call(.get, "/api/v2/flows", as: tenant.owner).items {
+                lines.append("flow \(flow["id"] ?? "") \(flow["name"] ?? "") \(flow["liveVersion"] ?? "") \(flow["latestVersion"] ?? "") \(flow["runningExperimentId"] ?? "") \(flow["draftUpdatedAt"] ?? "")")
+            }
+            for binding in try await api.call(.get, "/api/v2/flow-bindings", as: tenant.owner).items {
+                // Dictionaries print their keys in no fixed order: each trigger is written out by hand.
+                let triggers = (binding["triggers"] as? [[String: Any]] ?? []).map { "\($0["keyword"] ?? "")→\($0["flow"] ?? "")" }
+                lines.append("binding \(binding["channel"] ?? "") \(binding["entryFlow"] ?? "") \(triggers) \(binding["updatedAt"] ?? "")")
+            }
+            #expect(lines.count >= 8)
             return lines.sorted()
         }
     }
@@ -118,12 +156,19 @@ import Testing
                     .replacingOccurrences(of: "{memberId}", with: target)
                     .replacingOccurrences(of: "{keyId}", with: victim.key.id)
                     .replacingOccurrences(of: "{recognizerId}", with: victim.recognizerID)
+                    .replacingOccurrences(of: "{flowId}", with: victim.flowID)
+                    .replacingOccurrences(of: "{version}", with: "1")
+                    .replacingOccurrences(of: "{experimentId}", with: victim.experimentID)
+                    .replacingOccurrences(of: "{channel}", with: victim.channel)
+                // A binding is keyed by a channel name each tenant picks, so a PUT there sets the caller's own
+                // binding: what must fail is naming the other tenant's flow in it.
+                let refusals = entry.method == "PUT" && entry.path == "/api/v2/flow-bindings/{channel}" ? [422] : [403, 404]
                 for credential in credentials {
-                    let response = try await api.call(method, path, as: credential, json: Self.body(for: entry))
+                    let response = try await api.call(method, path, as: credential, json: Self.body(for: entry, victim: victim))
                     checked += 1
                     #expect(response.status != 500, "\(entry.method) \(path): 500 \(response.text)")
                     if entry.path.contains("{") {
-                        #expect([403, 404].contains(response.status),
+                        #expect(refusals.contains(response.status),
                                 "\(entry.method) \(path) against the other tenant answered \(response.status): \(response.text)")
                     }
                     for secret in victim.secrets {

@@ -39,6 +39,15 @@ import Testing
                 try await tx.putSecret(name: "fixture", plaintext: "fixture-secret-value", vault: fixtureVault)
                 _ = try await tx.insertPIIRecognizer(id: UUID(), name: "fixture", definition: #"{"entity":"fixture"}"#)
                 try await tx.setPIIPolicy(#"{"maskBeforeModels":true}"#)
+                _ = try await tx.insertFlow(id: "welcome", name: "Welcome", draft: #"{"id":"welcome"}"#, by: "member:fixture")
+                for version in 1...2 {
+                    _ = try await tx.publishFlowVersion(flowID: "welcome", definition: #"{"id":"welcome"}"#,
+                                                        message: "v\(version)", by: "member:fixture", makeLive: true)
+                }
+                _ = try await tx.startFlowExperiment(id: UUID(), flowID: "welcome", name: "fixture",
+                                                     arms: #"[{"version":1,"weight":1},{"version":2,"weight":1}]"#,
+                                                     by: "member:fixture")
+                _ = try await tx.setFlowBinding(channel: "web", entryFlow: "welcome", triggers: "[]", by: "member:fixture")
             }
             ids.append(id)
         }

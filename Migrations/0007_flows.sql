@@ -18,7 +18,8 @@ ALTER TABLE flows ENABLE ROW LEVEL SECURITY;
 ALTER TABLE flows FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON flows
     USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
-GRANT SELECT, INSERT, UPDATE, DELETE ON flows TO chorus_app;
+-- No DELETE: deleting a flow would cascade away its published versions; flows are kept.
+GRANT SELECT, INSERT, UPDATE ON flows TO chorus_app;
 
 CREATE TABLE flow_versions (
     tenant_id  uuid        NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
@@ -78,7 +79,7 @@ ALTER TABLE flow_experiments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE flow_experiments FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON flow_experiments
     USING (tenant_id = current_tenant()) WITH CHECK (tenant_id = current_tenant());
-GRANT SELECT, INSERT, UPDATE, DELETE ON flow_experiments TO chorus_app;
+GRANT SELECT, INSERT, UPDATE ON flow_experiments TO chorus_app;
 
 -- A channel's key is free text until channels have a table of their own.
 CREATE TABLE flow_bindings (

@@ -288,6 +288,15 @@ struct FlowController {
                 code: "range"
             )
         }
+        // New conversations in a running experiment would still reach the versions rolled back from.
+        if let running = try await scope.tx.flowExperiments(flowID: flow.id).first(where: { $0.status == "running" }),
+            let arms = try? JSONDecoder().decode([Experiment.Arm].self, from: Data(running.arms.utf8)),
+            arms.contains(where: { $0.version > version })
+        {
+            throw Problem.conflict(
+                "Experiment \(running.id.lowercased) still sends new conversations to versions after \(version); stop it first."
+            )
+        }
         try await scope.tx.setLiveFlowVersion(flowID: flow.id, version: version)
         try await scope.audit("flow.rolled_back", "flow", flow.id, ["from": String(live), "to": String(version)])
         guard let record = try await scope.tx.flow(id: flow.id) else { throw Self.noFlow }
@@ -382,6 +391,10 @@ struct FlowController {
         let triggers = body.objects("triggers", required: false, maxCount: 200) { index, trigger -> Trigger? in
             let keyword = trigger.string("keyword", maxLength: 100).map(Self.keyword)
             let flow = trigger.string("flow", maxLength: 64)
+            if let keyword, keyword.isEmpty {
+                trigger.fail("keyword", "This keyword is only punctuation or spaces, which messages are compared without.")
+                return nil
+            }
             if let keyword {
                 if let first = keywords[keyword] {
                     trigger.fail("keyword", "This keyword is already the keyword of trigger \(first) once normalized.")
@@ -490,6 +503,11 @@ struct FlowController {
             let syntax = validation.problems.first { $0.code == "json" }
             throw Problem.malformedBody(syntax?.message ?? "The request body is not valid JSON.")
         }
+        // The engine's parser is stricter than Foundation's (it refuses a byte-order mark, for one); what it cannot
+        // read must not be stored, since stored drafts are embedded in responses as they are.
+        if let syntax = validation.problems.first(where: { $0.code == "json" }) {
+            throw Problem.malformedBody(syntax.message)
+        }
         guard case .object(let members) = value else {
             throw invalidField("", "A flow document is a JSON object, not \(value.typeName).", code: "type")
         }
@@ -521,7 +539,7 @@ struct FlowController {
         var name = id
         if case .string(let given)? = members["name"] {
             let trimmed = given.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !trimmed.isEmpty { name = String(trimmed.prefix(200)) }
+            if !trimmed.isEmpty { name = String(String.UnicodeScalarView(trimmed.unicodeScalars.prefix(200))) }
         }
         return Document(id: id, name: name, text: String(decoding: body, as: UTF8.self))
     }

@@ -209,8 +209,11 @@ enum DateAnswer {
         }
         // Numeric: 31/03/2027, 31.3.27, 31-3-2027, 31/3.
         let numeric = lowered.split(whereSeparator: { $0 == "/" || $0 == "." || $0 == "-" })
-        if numeric.count >= 2, numeric.count <= 3, numeric.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) && $0.count <= 4 }) {
+        if numeric.count >= 2, numeric.count <= 3,
+            numeric.allSatisfy({ !$0.isEmpty && $0.count <= 4 && $0.allSatisfy { $0.isASCII && $0.isNumber } })
+        {
             let numbers = numeric.compactMap { Int($0) }
+            guard numbers.count == numeric.count else { return nil }
             let (day, month) = order == .dmy ? (numbers[0], numbers[1]) : (numbers[1], numbers[0])
             if numbers.count == 3 {
                 var year = numbers[2]
@@ -231,7 +234,7 @@ enum DateAnswer {
             }
             var digits = Substring(word)
             for suffix in ["st", "nd", "rd", "th"] where digits.hasSuffix(suffix) { digits = digits.dropLast(2) }
-            guard !digits.isEmpty, digits.allSatisfy(\.isNumber), let number = Int(digits) else { return nil }
+            guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(digits) else { return nil }
             if digits.count == 4, year == nil { year = number } else if digits.count <= 2, day == nil { day = number } else { return nil }
         }
         guard let month, let day else { return nil }

@@ -145,6 +145,9 @@ struct FlowReader {
             checkKeys(fields, allowed: ["keywords", "pattern", "next", "description"])
             _ = string(fields, "description")
             let keywords = stringArray(fields, "keywords") ?? []
+            for (offset, keyword) in keywords.enumerated() where Keyword.normalize(keyword).isEmpty {
+                error(pointer.slash("keywords").slash(offset), "keyword", "`\(keyword)` is only punctuation, which is ignored when messages are compared; it would never match.")
+            }
             let pattern = messagePattern(fields, "pattern")
             if keywords.isEmpty && pattern == nil && fields["pattern"] == nil {
                 error(pointer, "required", "An interrupt needs `keywords`, a `pattern`, or both.")
@@ -1073,7 +1076,8 @@ public enum Keyword {
             }
             out.unicodeScalars.append(scalar)
         }
-        let trimmed = out.unicodeScalars.drop(while: isPunctuation).reversed().drop(while: isPunctuation).reversed()
+        let edge: (Unicode.Scalar) -> Bool = { isPunctuation($0) || $0.properties.isWhitespace }
+        let trimmed = out.unicodeScalars.drop(while: edge).reversed().drop(while: edge).reversed()
         return String(String.UnicodeScalarView(trimmed))
     }
 

@@ -121,13 +121,19 @@ public enum FlowValue: Sendable, Hashable {
 
     static func writeObject(_ members: [String: FlowValue], to out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        var first = true
-        for (key, value) in members.sorted(by: { $0.key < $1.key }) {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
+        if members.count == 1, let (key, value) = members.first {
             writeString(key, to: &out)
             out.append(UInt8(ascii: ":"))
             value.write(to: &out)
+        } else {
+            var first = true
+            for (key, value) in members.sorted(by: { $0.key < $1.key }) {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                writeString(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                value.write(to: &out)
+            }
         }
         out.append(UInt8(ascii: "}"))
     }

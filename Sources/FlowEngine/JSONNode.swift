@@ -91,12 +91,12 @@ struct JSONNodeParser {
         switch bytes[index] {
         case UInt8(ascii: "{"):
             guard depth < Self.maximumDepth else { throw error("nested more than \(Self.maximumDepth) levels deep") }
-            // Pairs first, then one dictionary of the right size: growing a dictionary rehashes it.
-            var pairs: [(String, FlowValue)] = []
+            // Room for a typical object up front: growing a dictionary rehashes it.
+            var object = [String: FlowValue](minimumCapacity: 8)
             try self.members(depth: depth + 1) { (key: String, parser: inout JSONNodeParser) throws(JSONSyntaxError) in
-                pairs.append((key, try parser.flowValue(depth: depth + 1)))
+                object[key] = try parser.flowValue(depth: depth + 1)
             }
-            return .object(Dictionary(pairs, uniquingKeysWith: { _, last in last }))
+            return .object(object)
         case UInt8(ascii: "["):
             guard depth < Self.maximumDepth else { throw error("nested more than \(Self.maximumDepth) levels deep") }
             var array: [FlowValue] = []

@@ -26,6 +26,9 @@ public struct Simulation: Sendable, Codable {
 
     /// The most script steps a simulation may have.
     public static let maximumSteps = 500
+    /// The most states a whole simulation may enter; it stops there with a note, so that no flow can make a
+    /// simulation's work or its answer grow without bound.
+    public static let maximumStatesEntered = 5_000
 
     /// Creates a simulation.
     public init(
@@ -137,7 +140,7 @@ public struct Simulation: Sendable, Codable {
         let interpreter = Interpreter(source: library, tenant: tenant)
         var driver = Driver(simulation: self, interpreter: interpreter)
         driver.apply(.start(.init(flow: flow.id, version: version, input: input)))
-        for (index, step) in script.prefix(Self.maximumSteps).enumerated() {
+        for (index, step) in script.prefix(Self.maximumSteps).enumerated() where !driver.stopped {
             driver.perform(step, index: index)
         }
         if script.count > Self.maximumSteps { driver.notes.append("Only the first \(Self.maximumSteps) script steps ran.") }
@@ -168,6 +171,8 @@ public struct Simulation: Sendable, Codable {
         var notes: [String] = []
         /// Guards against a flow that keeps calling with canned results that send it back to the call.
         var budget = 10_000
+        /// Set once the simulation has entered `maximumStatesEntered` states.
+        var stopped = false
 
         init(simulation: Simulation, interpreter: Interpreter) {
             self.simulation = simulation
@@ -216,7 +221,7 @@ public struct Simulation: Sendable, Codable {
 
         mutating func apply(_ event: FlowEvent) {
             var pending: [FlowEvent] = [event]
-            while !pending.isEmpty, budget > 0 {
+            while !pending.isEmpty, budget > 0, !stopped {
                 budget -= 1
                 let next = pending.removeFirst()
                 let (context, produced) = interpreter.advance(self.context, with: next, now: now, random: &random)
@@ -248,6 +253,10 @@ public struct Simulation: Sendable, Codable {
                         transcript.append(Line(from: "system", text: "The flow ended: \(status)."))
                     case .event(let event):
                         if event.kind == .stateEntered, let state = event.state { visits.append(Visit(flow: event.flow, state: state)) }
+                        if visits.count >= Simulation.maximumStatesEntered && !stopped {
+                            stopped = true
+                            notes.append("The simulation stopped after entering \(Simulation.maximumStatesEntered) states.")
+                        }
                         if event.kind == .ignored, let reason = event.detail?["reason"] { notes.append("Ignored: \(reason.text).") }
                     }
                 }

@@ -54,7 +54,7 @@ import Testing
             let created = try await api.call(.post, "/api/v2/flows", as: author, raw: draft)
             #expect(created.status == 201, "\(created.text)")
             #expect(created.json["valid"] as? Bool == false)
-            #expect(Set(Self.problems(created).compactMap { $0["pointer"] as? String }).isSuperset(of: ["/states/hello"]))
+            #expect(Set(Self.problems(created).compactMap { $0["pointer"] as? String }).isSuperset(of: ["/states/hello", "/states/hello/next"]))
             #expect(created.string("draftUpdatedBy") == "member:\(editor.id)")
             #expect(created.string("name") == "greeting")
             // The draft comes back byte for byte, keys in their order, duplicates kept.
@@ -77,6 +77,9 @@ import Testing
             #expect(twoIDs.status == 422 && twoIDs.pointers == ["/id"])
             let empty = try await api.call(.post, "/api/v2/flows", as: author)
             #expect(empty.status == 400)
+            // A byte-order mark is not JSON to the engine, so such a draft would come back unreadable: refused.
+            let marked = try await api.call(.post, "/api/v2/flows", as: author, raw: "\u{FEFF}" + Self.greeting("marked"))
+            #expect(marked.status == 400 && marked.problemCode == "malformed-body")
 
             let renamed = try await api.call(.put, "/api/v2/flows/greeting/draft", as: author, raw: Self.greeting("other"))
             #expect(renamed.status == 422 && renamed.pointers == ["/id"])
@@ -245,6 +248,8 @@ import Testing
             #expect((started.json["arms"] as? [[String: Int]]) == arms)
             let again = try await api.call(.post, path, as: owner, json: ["name": "another", "arms": arms])
             #expect(again.status == 409)
+            // Rolling back to 1 would leave the experiment sending conversations to 2.
+            #expect(try await api.call(.post, "/api/v2/flows/welcome/rollback", as: owner, json: ["version": 1]).status == 409)
             #expect(try await api.call(.get, "/api/v2/flows/welcome", as: owner).string("runningExperimentId") == id)
 
             #expect(try await api.call(.post, "\(path)/\(UUID())/stop", as: owner).status == 404)
@@ -276,10 +281,11 @@ import Testing
                 .put, "/api/v2/flow-bindings/whatsapp-main", as: owner,
                 json: ["entryFlow": "draft-only",
                        "triggers": [["keyword": "Order  Status ", "flow": "orders"], ["keyword": "help", "flow": "missing"],
-                                    ["keyword": "order status", "flow": "welcome"], ["keyword": " ", "flow": "orders"]]]
+                                    ["keyword": "order status", "flow": "welcome"], ["keyword": " ", "flow": "orders"],
+                                    ["keyword": "?!", "flow": "orders"], ["keyword": "order status ?", "flow": "welcome"]]]
             )
             #expect(bad.status == 422)
-            #expect(bad.pointers == ["/entryFlow", "/triggers/1/flow", "/triggers/2/keyword", "/triggers/3/keyword"])
+            #expect(bad.pointers == ["/entryFlow", "/triggers/1/flow", "/triggers/2/keyword", "/triggers/3/keyword", "/triggers/4/keyword", "/triggers/5/keyword"])
             #expect(try await api.call(.get, "/api/v2/flow-bindings/whatsapp-main", as: owner).status == 404)
 
             let editor = try await api.addMember(to: tenant, role: "editor")

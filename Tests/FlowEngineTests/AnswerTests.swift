@@ -52,6 +52,7 @@ import Testing
         #expect(day("1 jan") == "2028-01-01")  // already past this year
         #expect(day("31/02/2027") == nil)
         #expect(day("soon") == nil)
+        for digits in ["٣/٤", "½/3", "３/１", "٣ March"] { #expect(day(digits) == nil, "\(digits)") }
         #expect(check(.date, "yesterday") == .failure(.notADate))
         #expect(check(.date, "2027-01-14", min: DateAnswer.bound("today")) == .failure(.tooEarly))
         #expect(check(.date, "2027-03-20", max: DateAnswer.bound("today+60")) == .failure(.tooLate))

@@ -457,7 +457,19 @@ import Testing
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(FlowEvent.EffectResult.Outcome.self, from: Data(#"{"success": 1, "failure": {"code": "x"}}"#.utf8)) }
     }
 
-    // MARK: versions
+    @Test func aSimulationStopsAfterItsStateBound() throws {
+        // Each canned result sends the flow round a loop that waits only for the integration.
+        let flow = try definition(#"""
+            {"id": "spin", "start": "call", "settings": {"maxSteps": 10000}, "states": {
+               "call": {"type": "integration", "integration": "x", "operation": "y", "on": {"success": "again", "failure": "again"}},
+               "again": {"type": "message", "text": "again", "next": "call"}}}
+            """#)
+        let outcome = Simulation(script: [.say("hi")], results: ["call": [.success(1)]]).run(flow, version: 0)
+        #expect(outcome.statesVisited.count <= Simulation.maximumStatesEntered + 2)
+        #expect(outcome.notes.contains { $0.contains("stopped") })
+    }
+
+        // MARK: versions
 
     @Test func aConversationStaysOnTheVersionItStartedOn() throws {
         let v1 = try definition(#"""

@@ -65,7 +65,17 @@ import Testing
         #expect(result["unused-field"]?.map(\.severity) == [.warning])
     }
 
-    @Test func unknownStateTypes() {
+    @Test func keywordsCompareWithoutEdgePunctuationOrSpaces() {
+        #expect(Keyword.normalize("  Order   STATUS ?") == "order status")
+        #expect(Keyword.normalize("¡Hola!") == "hola")
+        #expect(Keyword.normalize("?!").isEmpty)
+        let result = found(#"""
+            {"id": "x", "start": "a", "interrupts": [{"keywords": ["agent", "!!"], "next": "a"}], "states": {"a": {"type": "end"}}}
+            """#)
+        #expect(result["keyword"]?.map(\.pointer) == ["/interrupts/0/keywords/1"])
+    }
+
+        @Test func unknownStateTypes() {
         let result = found(#"{"id": "x", "start": "a", "states": {"a": {"type": "mesage", "next": "a"}}}"#)
         let problem = result["unknown-state-type"]?.first
         #expect(problem?.pointer == "/states/a/type")

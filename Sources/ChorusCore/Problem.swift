@@ -99,6 +99,11 @@ extension Problem {
         Problem(code: code, title: "Conflict", status: 409, detail: detail)
     }
 
+    /// A precondition of the request (`If-Match`) does not hold: the resource changed since the client read it.
+    public static func preconditionFailed(_ detail: String) -> Problem {
+        Problem(code: "precondition-failed", title: "Precondition failed", status: 412, detail: detail)
+    }
+
     /// The body is larger than the server accepts.
     public static func payloadTooLarge(limit: Int) -> Problem {
         Problem(

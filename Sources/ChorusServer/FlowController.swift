@@ -1,4 +1,5 @@
 import ChorusCore
+import Crypto
 import FlowEngine
 import Foundation
 import HTTPTypes
@@ -172,6 +173,15 @@ struct FlowController {
 
     @Sendable func replaceDraft(_ scope: TenantScope) async throws -> Reply {
         let current = try await Self.flow(scope, lock: true)
+        // Two editors saving the same draft: with `If-Match` carrying the ETag it was read with, the second save is
+        // refused instead of silently overwriting the first.
+        if let expected = scope.scope.request.headers[.ifMatch], expected != "*",
+            !expected.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == Self.eTag(current.draft) })
+        {
+            throw Problem.preconditionFailed(
+                "The draft changed since it was read (by \(current.draftUpdatedBy) at \(current.draftUpdatedAt.ISO8601Format())); read it again and reapply your changes."
+            )
+        }
         let validation = FlowDefinition.validate(scope.scope.body, references: try await Self.references(scope.tx))
         let document = try Self.document(scope.scope.body, validation: validation, expectedID: current.id)
         guard let record = try await scope.tx.updateFlowDraft(
@@ -544,11 +554,20 @@ struct FlowController {
         return Document(id: id, name: name, text: String(decoding: body, as: UTF8.self))
     }
 
-    /// A flow with its draft, as it was sent, and what is wrong with the draft.
+    /// A flow with its draft, as it was sent, and what is wrong with the draft; the `ETag` names the draft's content
+    /// for `If-Match` on the next save.
     static func detail(_ record: FlowRecord, _ validation: FlowValidation, status: HTTPResponse.Status = .ok) throws
         -> Reply
     {
-        try .json(FlowDTO(record, validation: validation), embedding: ["draft": record.draft ?? "{}"], status: status)
+        var reply = try Reply.json(FlowDTO(record, validation: validation), embedding: ["draft": record.draft ?? "{}"], status: status)
+        reply.headers[.eTag] = eTag(record.draft)
+        return reply
+    }
+
+    /// A strong ETag for a draft: the first 128 bits of the SHA-256 of its text.
+    static func eTag(_ draft: String?) -> String {
+        let digest = SHA256.hash(data: Data((draft ?? "").utf8))
+        return "\"" + digest.prefix(16).map { String(format: "%02x", $0) }.joined() + "\""
     }
 
     /// A 422 whose `errors` carry every error of the document with its pointer, message and code.

@@ -87,14 +87,22 @@ import Testing
             #expect(fixed.status == 200, "\(fixed.text)")
             #expect(fixed.json["valid"] as? Bool == true && Self.problems(fixed).isEmpty)
             #expect(fixed.string("name") == "Greeting greeting")
-            #expect(try await api.call(.put, "/api/v2/flows/missing/draft", as: author, raw: Self.greeting("missing")).status == 404)
+            // Saves that name the ETag they read succeed once; the second of two editors is refused, not overwritten.
+            let tag = try #require(fixed.headers[.eTag])
+            #expect(try await api.call(.get, "/api/v2/flows/greeting", as: author).headers[.eTag] == tag)
+            let first = try await api.call(.put, "/api/v2/flows/greeting/draft", as: author, raw: Self.greeting("greeting", text: "One"), headers: [.ifMatch: tag])
+            #expect(first.status == 200 && first.headers[.eTag] != tag)
+            let second = try await api.call(.put, "/api/v2/flows/greeting/draft", as: author, raw: Self.greeting("greeting", text: "Two"), headers: [.ifMatch: tag])
+            #expect(second.status == 412 && second.problemCode == "precondition-failed")
+            #expect(try await api.call(.get, "/api/v2/flows/greeting", as: author).text.contains("One"))
+                        #expect(try await api.call(.put, "/api/v2/flows/missing/draft", as: author, raw: Self.greeting("missing")).status == 404)
             #expect(try await api.call(.get, "/api/v2/flows/NOT%20A%20SLUG", as: author).status == 404)
 
             let list = try await api.call(.get, "/api/v2/flows", as: tenant.owner)
             #expect(list.items.map { $0["id"] as? String } == ["greeting"])
             #expect(list.items.first?["draft"] == nil, "listings leave drafts out")
             let audit = try await api.call(.get, "/api/v2/audit?resourceType=flow", as: tenant.owner)
-            #expect(audit.items.compactMap { $0["action"] as? String } == ["flow.created", "flow.draft.updated"])
+            #expect(audit.items.compactMap { $0["action"] as? String } == ["flow.created", "flow.draft.updated", "flow.draft.updated"])
         }
     }
 

@@ -67,50 +67,51 @@ extension FlowContext {
     /// Reads a context written by ``encoded()`` (or by its `Codable` conformance).
     /// - Throws: ``Unreadable`` naming what is wrong.
     public static func decoded(from data: Data) throws(Unreadable) -> FlowContext {
-        var parser = JSONNodeParser(Array(data))
         var context = FlowContext(conversationId: "")
         do {
-            try parser.members { (key: String, parser: inout JSONNodeParser) throws(JSONSyntaxError) in
-                switch key {
-                case "frames":
-                    try parser.elements { (parser: inout JSONNodeParser) throws(JSONSyntaxError) in
-                        var frame = Frame(flow: "", version: 0, state: "", vars: [:])
-                        try parser.members { (name: String, parser: inout JSONNodeParser) throws(JSONSyntaxError) in
-                            let value = try parser.flowValue()
-                            switch name {
-                            case "flow": frame.flow = value.stringValue ?? ""
-                            case "version": frame.version = value.intValue ?? 0
-                            case "state": frame.state = value.stringValue ?? ""
-                            case "vars": frame.vars = value.objectValue ?? [:]
-                            case "attempts": frame.attempts = value.intValue ?? 0
-                            default: break
-                            }
-                        }
-                        context.frames.append(frame)
-                    }
-                default:
-                    let value = try parser.flowValue()
+            try JSONNodeParser.withParser(over: data) { (parser: inout JSONNodeParser) throws(JSONSyntaxError) in
+                try parser.members { (key: String, parser: inout JSONNodeParser) throws(JSONSyntaxError) in
                     switch key {
-                    case "conversationId": context.conversationId = value.stringValue ?? ""
-                    case "channel": context.channel = value.objectValue ?? [:]
-                    case "contact": context.contact = value.objectValue ?? [:]
-                    case "ended": context.ended = value.stringValue
-                    case "sequence": context.sequence = value.intValue ?? 0
-                    case "experiment":
-                        if let members = value.objectValue, let experiment = members["experiment"]?.stringValue,
-                            let version = members["version"]?.intValue
-                        {
-                            context.experiment = ExperimentAssignment(experiment: experiment, version: version)
+                    case "frames":
+                        try parser.elements { (parser: inout JSONNodeParser) throws(JSONSyntaxError) in
+                            var frame = Frame(flow: "", version: 0, state: "", vars: [:])
+                            try parser.members { (name: String, parser: inout JSONNodeParser) throws(JSONSyntaxError) in
+                                let value = try parser.flowValue()
+                                switch name {
+                                case "flow": frame.flow = value.stringValue ?? ""
+                                case "version": frame.version = value.intValue ?? 0
+                                case "state": frame.state = value.stringValue ?? ""
+                                case "vars": frame.vars = value.objectValue ?? [:]
+                                case "attempts": frame.attempts = value.intValue ?? 0
+                                default: break
+                                }
+                            }
+                            context.frames.append(frame)
                         }
-                    case "waiting":
-                        if let members = value.objectValue, let kind = members["kind"]?.stringValue.flatMap(Waiting.Kind.init) {
-                            context.waiting = Waiting(kind: kind, request: members["request"]?.stringValue, timer: members["timer"]?.stringValue)
+                    default:
+                        let value = try parser.flowValue()
+                        switch key {
+                        case "conversationId": context.conversationId = value.stringValue ?? ""
+                        case "channel": context.channel = value.objectValue ?? [:]
+                        case "contact": context.contact = value.objectValue ?? [:]
+                        case "ended": context.ended = value.stringValue
+                        case "sequence": context.sequence = value.intValue ?? 0
+                        case "experiment":
+                            if let members = value.objectValue, let experiment = members["experiment"]?.stringValue,
+                                let version = members["version"]?.intValue
+                            {
+                                context.experiment = ExperimentAssignment(experiment: experiment, version: version)
+                            }
+                        case "waiting":
+                            if let members = value.objectValue, let kind = members["kind"]?.stringValue.flatMap(Waiting.Kind.init) {
+                                context.waiting = Waiting(kind: kind, request: members["request"]?.stringValue, timer: members["timer"]?.stringValue)
+                            }
+                        default: break
                         }
-                    default: break
                     }
                 }
+                try parser.end()
             }
-            try parser.end()
         } catch {
             throw Unreadable(description: "not a stored context: \(error.message) at line \(error.line), column \(error.column)")
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A parsed JSON document that keeps object members in document order, so that problems come out in the order
 /// a reader meets them, and duplicate keys (which most parsers silently collapse) can be reported.
 indirect enum JSONNode: Sendable {
@@ -64,22 +66,48 @@ struct JSONSyntaxError: Error, Sendable {
 struct JSONNodeParser {
     static let maximumDepth = 64
 
-    private let bytes: [UInt8]
+    /// The document, borrowed for the parse: reading through a buffer pointer spares a retain and release of an
+    /// array on every byte.
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var path: [String] = []
     private(set) var duplicates: [String] = []
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    /// Runs `body` with a parser over the bytes of `data`, without copying them.
+    static func withParser<T>(
+        over data: Data,
+        _ body: (inout JSONNodeParser) throws(JSONSyntaxError) -> T
+    ) throws(JSONSyntaxError) -> T {
+        let result: Result<T, JSONSyntaxError> = data.withUnsafeBytes { raw in
+            var parser = JSONNodeParser(raw.assumingMemoryBound(to: UInt8.self))
+            do throws(JSONSyntaxError) { return .success(try body(&parser)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Runs `body` with a parser over `bytes`.
+    static func withParser<T>(
+        over bytes: [UInt8],
+        _ body: (inout JSONNodeParser) throws(JSONSyntaxError) -> T
+    ) throws(JSONSyntaxError) -> T {
+        let result: Result<T, JSONSyntaxError> = bytes.withUnsafeBufferPointer { buffer in
+            var parser = JSONNodeParser(buffer)
+            do throws(JSONSyntaxError) { return .success(try body(&parser)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
 
     /// Parses a whole document.
     /// - Returns: the root and the pointers of every duplicated key.
     static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> (node: JSONNode, duplicates: [String]) {
-        var parser = JSONNodeParser(bytes)
-        parser.skipSpace()
-        let node = try parser.parseValue(depth: 0)
-        parser.skipSpace()
-        if parser.index < bytes.count { throw parser.error("unexpected text after the JSON value") }
-        return (node, parser.duplicates)
+        try withParser(over: bytes) { (parser: inout JSONNodeParser) throws(JSONSyntaxError) in
+            parser.skipSpace()
+            let node = try parser.parseValue(depth: 0)
+            try parser.end()
+            return (node, parser.duplicates)
+        }
     }
 
     // MARK: Reading straight into values, for contexts

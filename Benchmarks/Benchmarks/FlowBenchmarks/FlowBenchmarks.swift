@@ -70,6 +70,20 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The baseline for the one above, in the same run: an empty section sends the same message through
+    // swift-mustache's general renderer instead of the precompiled pieces.
+    Benchmark("templated messages, baseline: the same message through the general renderer") { benchmark in
+        let template = try Template("Hi {{contact.name}}, your order {{order.id}} is {{order.status}}; it arrives on {{eta}}.{{#none}}{{/none}}")
+        let scope = RenderScope(
+            vars: ["order": ["id": "A-1042", "status": "shipped"], "eta": "Tuesday"],
+            contact: ["name": "Ana"]
+        )
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            for _ in 0..<1_000 { blackHole(template.render(scope)) }
+        }
+    }
+
     Benchmark("validate a 1,000-state flow") { benchmark in
         let document = Array(largeFlow(states: 1_000).utf8)
         precondition(FlowDefinition.validate(document).isValid)
@@ -90,6 +104,22 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             blackHole(try FlowContext.decoded(from: try context.encoded()))
+        }
+    }
+
+    // The baseline for the one above, in the same run: the same context through the Codable conformance with
+    // Foundation's encoder and decoder.
+    Benchmark("encode and decode a typical context, baseline: JSONEncoder and JSONDecoder") { benchmark in
+        var context = FlowContext(conversationId: "3f2a9c1e-8b7d-4e21-a3c4-5d6e7f809a1b", contact: ["name": "Ana López", "phone": "+34600111222"], channel: ["type": "whatsapp"])
+        context.frames = [FlowContext.Frame(flow: "order-status", version: 12, state: "lookup", vars: ["order_id": "482113", "email": "ana@example.com", "attempts": 1, "order": ["status": "shipped", "eta": "2027-01-20"]], attempts: 1)]
+        context.waiting = .init(kind: .result, request: "r7", timer: "t8")
+        context.sequence = 8
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let decoder = JSONDecoder()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try decoder.decode(FlowContext.self, from: try encoder.encode(context)))
         }
     }
 }

@@ -37,6 +37,16 @@ func largeFlow(states count: Int) -> String {
     return #"{"id": "large", "start": "s0", "variables": {"v0": {"type": "any"}, "v1": {"type": "any"}, "v2": {"type": "any"}, "v3": {"type": "any"}, "v4": {"type": "any"}}, "interrupts": [{"keywords": ["agent"], "next": "done"}], "states": {\#(states.joined(separator: ",\n"))}}"#
 }
 
+/// A conversation waiting in an integration call: one frame with four variables (one a nested object), a contact
+/// with two attributes, a channel, and the waiting request and timer.
+func typicalContext() -> FlowContext {
+    var context = FlowContext(conversationId: "3f2a9c1e-8b7d-4e21-a3c4-5d6e7f809a1b", contact: ["name": "Ana López", "phone": "+34600111222"], channel: ["type": "whatsapp"])
+    context.frames = [FlowContext.Frame(flow: "order-status", version: 12, state: "lookup", vars: ["order_id": "482113", "email": "ana@example.com", "attempts": 1, "order": ["status": "shipped", "eta": "2027-01-20"]], attempts: 1)]
+    context.waiting = .init(kind: .result, request: "r7", timer: "t8")
+    context.sequence = 8
+    return context
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .throughput], maxDuration: .seconds(5), maxIterations: 100_000)
 
@@ -93,12 +103,8 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // A context waiting in an integration call, with a few collected variables and a contact.
     Benchmark("encode and decode a typical context") { benchmark in
-        var context = FlowContext(conversationId: "3f2a9c1e-8b7d-4e21-a3c4-5d6e7f809a1b", contact: ["name": "Ana López", "phone": "+34600111222"], channel: ["type": "whatsapp"])
-        context.frames = [FlowContext.Frame(flow: "order-status", version: 12, state: "lookup", vars: ["order_id": "482113", "email": "ana@example.com", "attempts": 1, "order": ["status": "shipped", "eta": "2027-01-20"]], attempts: 1)]
-        context.waiting = .init(kind: .result, request: "r7", timer: "t8")
-        context.sequence = 8
+        let context = typicalContext()
         let size = try context.encoded().count
         precondition(size < 1024, "context is \(size) bytes")
         benchmark.startMeasurement()
@@ -110,10 +116,7 @@ let benchmarks: @Sendable () -> Void = {
     // The baseline for the one above, in the same run: the same context through the Codable conformance with
     // Foundation's encoder and decoder.
     Benchmark("encode and decode a typical context, baseline: JSONEncoder and JSONDecoder") { benchmark in
-        var context = FlowContext(conversationId: "3f2a9c1e-8b7d-4e21-a3c4-5d6e7f809a1b", contact: ["name": "Ana López", "phone": "+34600111222"], channel: ["type": "whatsapp"])
-        context.frames = [FlowContext.Frame(flow: "order-status", version: 12, state: "lookup", vars: ["order_id": "482113", "email": "ana@example.com", "attempts": 1, "order": ["status": "shipped", "eta": "2027-01-20"]], attempts: 1)]
-        context.waiting = .init(kind: .result, request: "r7", timer: "t8")
-        context.sequence = 8
+        let context = typicalContext()
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let decoder = JSONDecoder()

@@ -37,6 +37,11 @@ func largeFlow(states count: Int) -> String {
     return #"{"id": "large", "start": "s0", "variables": {"v0": {"type": "any"}, "v1": {"type": "any"}, "v2": {"type": "any"}, "v3": {"type": "any"}, "v4": {"type": "any"}}, "interrupts": [{"keywords": ["agent"], "next": "done"}], "states": {\#(states.joined(separator: ",\n"))}}"#
 }
 
+/// What the templated-message benchmarks render against.
+func messageScope() -> RenderScope {
+    RenderScope(vars: ["order": ["id": "A-1042", "status": "shipped"], "eta": "Tuesday"], contact: ["name": "Ana"])
+}
+
 /// A conversation waiting in an integration call: one frame with four variables (one a nested object), a contact
 /// with two attributes, a channel, and the waiting request and timer.
 func typicalContext() -> FlowContext {
@@ -70,10 +75,7 @@ let benchmarks: @Sendable () -> Void = {
     // One iteration renders 1,000 messages: throughput × 1,000 is messages per second.
     Benchmark("templated messages: 1,000 renders of a four-variable message") { benchmark in
         let template = try Template("Hi {{contact.name}}, your order {{order.id}} is {{order.status}}; it arrives on {{eta}}.")
-        let scope = RenderScope(
-            vars: ["order": ["id": "A-1042", "status": "shipped"], "eta": "Tuesday"],
-            contact: ["name": "Ana"]
-        )
+        let scope = messageScope()
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             for _ in 0..<1_000 { blackHole(template.render(scope)) }
@@ -84,10 +86,7 @@ let benchmarks: @Sendable () -> Void = {
     // swift-mustache's general renderer instead of the precompiled pieces.
     Benchmark("templated messages, baseline: the same message through the general renderer") { benchmark in
         let template = try Template("Hi {{contact.name}}, your order {{order.id}} is {{order.status}}; it arrives on {{eta}}.{{#none}}{{/none}}")
-        let scope = RenderScope(
-            vars: ["order": ["id": "A-1042", "status": "shipped"], "eta": "Tuesday"],
-            contact: ["name": "Ana"]
-        )
+        let scope = messageScope()
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             for _ in 0..<1_000 { blackHole(template.render(scope)) }

@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "SecurityHub", targets: ["SecurityHub"]),
         .library(name: "FlowEngine", targets: ["FlowEngine"]),
         .library(name: "TextPatterns", targets: ["TextPatterns"]),
+        .library(name: "ModelOrchestrator", targets: ["ModelOrchestrator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -36,6 +37,10 @@ let package = Package(
                 "TextPatterns",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
+        ),
+        .target(
+            name: "ModelOrchestrator",
+            dependencies: ["ChorusCore"]
         ),
         .target(
             name: "ChorusCore",
@@ -130,6 +135,10 @@ let package = Package(
         .testTarget(
             name: "FlowEngineTests",
             dependencies: ["FlowEngine"]
+        ),
+        .testTarget(
+            name: "ModelOrchestratorTests",
+            dependencies: ["ModelOrchestrator", "ChorusCore"]
         ),
         .testTarget(
             name: "SecurityHubTests",

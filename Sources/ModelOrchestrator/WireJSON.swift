@@ -1,0 +1,34 @@
+import ChorusCore
+import Foundation
+
+/// Reading and writing providers' JSON, shared by the codecs. A provider's body is untrusted input: nothing here
+/// traps on what a peer sends.
+enum WireJSON {
+    /// The body as JSON, or `nil` when it is not JSON.
+    static func parse(_ data: Data) -> JSONValue? {
+        try? JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
+    static func string(_ value: JSONValue?) -> String? {
+        if case .string(let text)? = value { text } else { nil }
+    }
+
+    /// A non-negative whole number, or `nil` for anything else (a peer's counts are not trusted to fit).
+    static func count(_ value: JSONValue?) -> Int? {
+        guard case .number(let number)? = value, number >= 0, number < 1e15, number.rounded() == number else {
+            return nil
+        }
+        return Int(number)
+    }
+
+    /// ``count(_:)``, with 0 for a missing or unusable count.
+    static func countOrZero(_ value: JSONValue?) -> Int { count(value) ?? 0 }
+
+    /// A JSON value as compact text with sorted keys, the form tool arguments take.
+    static func jsonText(_ value: JSONValue) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

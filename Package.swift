@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(name: "TextPatterns"),
@@ -40,7 +41,14 @@ let package = Package(
         ),
         .target(
             name: "ModelOrchestrator",
-            dependencies: ["ChorusCore"]
+            dependencies: [
+                "ChorusCore",
+                "SecurityHub",
+                "Hiredis",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "ChorusCore",
@@ -140,6 +148,22 @@ let package = Package(
             name: "ModelOrchestratorTests",
             dependencies: ["ModelOrchestrator", "ChorusCore"]
         ),
+        .target(
+            name: "ModelProviderSimulator",
+            dependencies: [
+                "ModelOrchestrator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/ModelProviderSimulator"
+        ),
+        .testTarget(
+            name: "ModelTransportTests",
+            dependencies: ["ModelOrchestrator", "ModelProviderSimulator"]
+        ),
         .testTarget(
             name: "SecurityHubTests",
             dependencies: [
@@ -153,6 +177,7 @@ let package = Package(
             dependencies: [
                 "Storage",
                 "SecurityHub",
+                "ModelOrchestrator",
                 .product(name: "Crypto", package: "swift-crypto"),
                 "Hiredis",
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -129,15 +129,15 @@ func answer(_ text: String) -> Result<ModelResponse, ModelError> {
         let (router, caller, clock) = makeRouter(["a": [.failure(down), .failure(down), .failure(down), .failure(down), answer("a is back")], "b": [answer("from b")]], policy: policy)
         let route = ModelRoute(name: "r", targets: [a, b], retry: RouteRetry(attemptsPerTarget: 1))
         for _ in 0..<4 { _ = await router.complete(request, route: route) }
-        #expect(router.breakerState(of: "a") == .open)
+        #expect(await router.breakerState(of: "a") == .open)
         let whileOpen = await router.complete(request, route: route)
         #expect(whileOpen.attempts.first?.skipped == "breaker open" && whileOpen.target == b)
         #expect(caller.called.filter { $0 == "a" }.count == 4)
         clock.advance(11)
         #expect(await router.complete(request, route: route).target == a)
-        #expect(router.breakerState(of: "a") == .halfOpen)
+        #expect(await router.breakerState(of: "a") == .halfOpen)
         #expect(await router.complete(request, route: route).target == a)
-        #expect(router.breakerState(of: "a") == .closed)
+        #expect(await router.breakerState(of: "a") == .closed)
     }
 
     @Test func qualityChecksMoveOnFromEmptyAndOffSchemaAnswers() async throws {

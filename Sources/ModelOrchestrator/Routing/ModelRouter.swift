@@ -31,7 +31,6 @@ public struct RouteOutcome: Sendable, Equatable {
 /// Breakers and statistics live in this process; the `clock` and `sleep` are injected so that tests run instantly.
 public final class ModelRouter: Sendable {
     private struct State {
-        var breakers: [String: CircuitBreaker] = [:]
         var latencies: [String: LatencyStats] = [:]
         var disabled: [String: ModelError] = [:]
         var random: SplitMixRandom
@@ -39,6 +38,7 @@ public final class ModelRouter: Sendable {
 
     private let caller: any ModelCaller
     private let breakerPolicy: CircuitBreaker.Policy
+    private let breakers: any BreakerStore
     private let clock: @Sendable () -> Double
     private let sleep: @Sendable (Double) async -> Void
     private let state: Mutex<State>
@@ -47,26 +47,29 @@ public final class ModelRouter: Sendable {
     /// - Parameters:
     ///   - caller: what calls targets.
     ///   - breakerPolicy: the circuit breakers' rules.
+    ///   - breakers: where breakers keep their counts; by default in this process on `clock`.
     ///   - clock: the time in seconds (monotonic).
     ///   - sleep: waits for backoff.
     ///   - seed: the seed of the jitter and weighted choices.
     public init(
         caller: any ModelCaller,
         breakerPolicy: CircuitBreaker.Policy = CircuitBreaker.Policy(),
+        breakers: (any BreakerStore)? = nil,
         clock: @escaping @Sendable () -> Double,
         sleep: @escaping @Sendable (Double) async -> Void,
         seed: UInt64
     ) {
         self.caller = caller
         self.breakerPolicy = breakerPolicy
+        self.breakers = breakers ?? LocalBreakerStore(clock: clock)
         self.clock = clock
         self.sleep = sleep
         self.state = Mutex(State(random: SplitMixRandom(seed: seed)))
     }
 
     /// The breaker state of a target.
-    public func breakerState(of target: String) -> CircuitBreaker.State {
-        state.withLock { $0.breakers[target]?.state ?? .closed }
+    public func breakerState(of target: String) async -> CircuitBreaker.State {
+        await breakers.state(of: target)
     }
 
     /// Puts a target taken out of rotation back, after its credentials or model were fixed.
@@ -94,10 +97,8 @@ public final class ModelRouter: Sendable {
             guard tried.insert(target.id).inserted else { continue }
             var attempt = 1
             while true {
-                let admission = state.withLock { state -> String? in
-                    if state.disabled[target.id] != nil { return "disabled" }
-                    return state.breakers[target.id, default: CircuitBreaker()].allows(at: clock(), policy: breakerPolicy) ? nil : "breaker open"
-                }
+                var admission: String? = state.withLock { $0.disabled[target.id] != nil ? "disabled" : nil }
+                if admission == nil, await !breakers.allows(target.id, policy: breakerPolicy) { admission = "breaker open" }
                 if let skipped = admission {
                     attempts.append(.init(target: target.id, error: nil, skipped: skipped))
                     continue targets
@@ -109,7 +110,7 @@ public final class ModelRouter: Sendable {
                     result = .failure(ModelError(.malformedResponse, message: "Quality check failed: \(problem)."))
                     if route.quality.action == .nextTarget { attempt = route.retry.attemptsPerTarget }
                 }
-                record(result, target: target.id, elapsed: elapsed)
+                await record(result, target: target.id, elapsed: elapsed)
                 switch result {
                 case .success(let response):
                     attempts.append(.init(target: target.id, error: nil, skipped: nil))
@@ -147,20 +148,17 @@ public final class ModelRouter: Sendable {
 
     /// Feeds breakers and latency statistics. Only failures that say something about the target's health count
     /// against its breaker: a prompt too long or blocked by policy is the request's doing.
-    private func record(_ result: Result<ModelResponse, ModelError>, target: String, elapsed: Double) {
-        state.withLock { state in
-            let now = clock()
-            switch result {
-            case .success:
-                state.breakers[target, default: CircuitBreaker()].record(success: true, at: now, policy: breakerPolicy)
-                state.latencies[target, default: LatencyStats()].record(elapsed)
-            case .failure(let error):
-                switch error.kind {
-                case .retryable, .malformedResponse:
-                    state.breakers[target, default: CircuitBreaker()].record(success: false, at: now, policy: breakerPolicy)
-                case .contextWindowExceeded, .contentPolicy, .invalidRequest, .badCredentials, .unknownModel, .quotaExhausted:
-                    break
-                }
+    private func record(_ result: Result<ModelResponse, ModelError>, target: String, elapsed: Double) async {
+        switch result {
+        case .success:
+            state.withLock { $0.latencies[target, default: LatencyStats()].record(elapsed) }
+            await breakers.record(target, success: true, policy: breakerPolicy)
+        case .failure(let error):
+            switch error.kind {
+            case .retryable, .malformedResponse:
+                await breakers.record(target, success: false, policy: breakerPolicy)
+            case .contextWindowExceeded, .contentPolicy, .invalidRequest, .badCredentials, .unknownModel, .quotaExhausted:
+                break
             }
         }
     }

@@ -377,16 +377,21 @@ public final class RateLimiter: Sendable {
 }
 
 /// A Lua script run with `EVALSHA`, loaded with `EVAL` the first time a Redis server has not seen it.
-struct RedisScript: Sendable {
-    let source: String
-    let sha1: String
+public struct RedisScript: Sendable {
+    /// The script.
+    public let source: String
+    /// Its SHA-1, as `EVALSHA` names it.
+    public let sha1: String
 
-    init(_ source: String) {
+    /// Prepares a script.
+    public init(_ source: String) {
         self.source = source
         self.sha1 = Insecure.SHA1.hash(data: Data(source.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    func run(on redis: RedisClient, keys: [String], arguments: [String]) async throws -> RedisValue {
+    /// Runs the script with `keys` and `arguments`.
+    /// - Throws: what the connection throws; a script error comes back as a `.error` value.
+    public func run(on redis: RedisClient, keys: [String], arguments: [String]) async throws -> RedisValue {
         let tail = [String(keys.count)] + keys + arguments
         let reply = try await redis.send(["EVALSHA", sha1] + tail)
         if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {

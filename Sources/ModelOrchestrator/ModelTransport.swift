@@ -1,0 +1,390 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// How long a model call may take, phase by phase, each measured from the moment the transport starts sending it
+/// (not from when it was asked to: a busy process should not blame a provider for its own queue).
+///
+/// A call that misses one of these fails with a `retryable` ``ModelError``, so that routing can try again or move
+/// on to the next target instead of leaving a conversation waiting.
+public struct ModelTimeouts: Sendable, Equatable {
+    /// Until a connection to the provider is open and the request is on it; at most
+    /// ``ModelTransport/connectTimeoutLimit``, when the transport gives up on a connection attempt.
+    public var connect: Duration
+    /// Until the first piece of a streamed answer (text, a tool call, the end or an error) arrives. Non-streaming
+    /// calls get their answer whole, so only ``connect`` and ``total`` apply to them.
+    public var firstToken: Duration
+    /// Until the whole answer has arrived.
+    public var total: Duration
+
+    /// Creates timeouts; the defaults suit hosted providers answering a chat turn.
+    /// - Parameters:
+    ///   - connect: Until the request is on an open connection; 5 s by default.
+    ///   - firstToken: Until a stream's first event; 30 s by default.
+    ///   - total: Until the answer is complete; 120 s by default.
+    public init(
+        connect: Duration = .seconds(5),
+        firstToken: Duration = .seconds(30),
+        total: Duration = .seconds(120)
+    ) {
+        self.connect = connect
+        self.firstToken = firstToken
+        self.total = total
+    }
+}
+
+/// Sends model calls to providers over HTTP: a codec writes the request and reads the answer, the transport moves
+/// the bytes and keeps time.
+///
+/// Every failure comes back classified as a ``ModelError``, never thrown: a provider that cannot be reached, or
+/// misses a deadline of ``ModelTimeouts``, is `retryable`; an answer cut short or too large is `malformedResponse`;
+/// what the provider itself says is classified by the codec. One transport, with its connection pool, serves every
+/// provider and every tenant; call ``shutdown()`` before the process ends.
+public final class ModelTransport: Sendable {
+    /// The most bytes read of a non-streaming answer (or of an error body): 16 MiB, far more than any chat answer,
+    /// so that a broken peer cannot exhaust memory. A larger answer is a `malformedResponse`.
+    public static let maximumResponseBytes = 16 << 20
+
+    /// How long the transport tries to open a connection, whatever the call's deadline. A call that gives up sooner
+    /// leaves the attempt running for the next call to the same provider; ``shutdown()`` waits for attempts still
+    /// running, so this also bounds how long shutting down can take.
+    public static let connectTimeoutLimit: Duration = .seconds(10)
+
+    let client: HTTPClient
+
+    /// Creates a transport with its own HTTP client on the process-wide event loop group.
+    public init() {
+        var configuration = HTTPClient.Configuration(
+            // A provider API does not redirect; a redirect is answered as the error status it is.
+            redirectConfiguration: .disallow,
+            // Each call enforces its own ``ModelTimeouts``; the client's connect timeout only caps them.
+            timeout: HTTPClient.Configuration.Timeout(connect: TimeAmount(Self.connectTimeoutLimit), read: nil)
+        )
+        // A provider that refuses connections should fail the call at once, so that routing can try the next
+        // target, rather than after the client's retries with back-off have used up the connect timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Closes the connections and stops the client. Calls made afterwards fail as `retryable`.
+    /// - Throws: The client's error if it was already shut down.
+    public func shutdown() async throws {
+        try await client.shutdown()
+    }
+
+    /// Makes a non-streaming call and reads the whole answer.
+    /// - Parameters:
+    ///   - request: The normalized request.
+    ///   - codec: The provider's wire format.
+    ///   - endpoint: Where the model is and how to authenticate.
+    ///   - timeouts: The connect and total deadlines (the first-token deadline is for streams).
+    /// - Returns: The answer, or the classified error: the codec's for what the provider said; `retryable` when the
+    ///   provider could not be reached or missed a deadline; `malformedResponse` when the answer was cut short or
+    ///   larger than ``maximumResponseBytes``; `invalidRequest` when the request or the endpoint's URL cannot be sent.
+    public func complete(
+        _ request: ModelRequest,
+        codec: some ProviderCodec,
+        endpoint: ProviderEndpoint,
+        timeouts: ModelTimeouts = ModelTimeouts()
+    ) async -> Result<ModelResponse, ModelError> {
+        let call: ProviderHTTPRequest
+        let target: Target
+        switch prepare(request, codec: codec, endpoint: endpoint, stream: false) {
+        case .success(let prepared): (call, target) = prepared
+        case .failure(let error): return .failure(error)
+        }
+        return await withDeadlines(timeouts, streaming: false, target: target) { progress in
+            await self.exchange(call, codec: codec, target: target, progress: progress)
+        } timedOut: { error in
+            .failure(error)
+        }
+    }
+
+    /// Sends a non-streaming request and hands the whole response to the codec.
+    private func exchange(
+        _ call: ProviderHTTPRequest,
+        codec: some ProviderCodec,
+        target: Target,
+        progress: CallProgress
+    ) async -> Result<ModelResponse, ModelError> {
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(clientRequest(call, progress: progress), deadline: .distantFuture)
+        } catch {
+            return .failure(Self.unreachable(error, target: target))
+        }
+        progress.markAnswered()
+        let status = Int(response.status.code)
+        switch await Self.wholeBody(of: response) {
+        case .success(let body):
+            return codec.response(status: status, headers: Self.headers(of: response), body: body)
+        case .failure(let error):
+            return .failure(error)
+        }
+    }
+}
+
+// MARK: - Sending
+
+extension ModelTransport {
+    /// The provider's host and port, for messages, and proof that the URL can be sent to.
+    struct Target: Sendable, CustomStringConvertible {
+        var description: String
+
+        /// Checks the URL before the client sees it, so that a misconfigured endpoint is an `invalidRequest`
+        /// rather than a connection failure worth retrying.
+        static func parse(_ url: String) -> Result<Target, ModelError> {
+            guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+                scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
+            else {
+                return .failure(
+                    ModelError(.invalidRequest, message: "The endpoint URL \(url.debugDescription) cannot be used.")
+                )
+            }
+            let port = components.port ?? (scheme == "https" ? 443 : 80)
+            return .success(Target(description: "\(host):\(port)"))
+        }
+    }
+
+    /// The client's request for a codec's. Its body goes as a one-element stream because the client asks for a
+    /// streamed body only once the request head is written to an open connection: that is how the call learns it
+    /// has connected, which the client reports no other way before the response head.
+    func clientRequest(_ call: ProviderHTTPRequest, progress: CallProgress) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: call.url)
+        request.method = HTTPMethod(rawValue: call.method)
+        for header in call.headers {
+            request.headers.add(name: header.name, value: header.value)
+        }
+        let body = ByteBuffer(bytes: call.body)
+        request.body = .stream(
+            ConnectionSignallingBody(bytes: body, progress: progress),
+            length: .known(Int64(body.readableBytes))
+        )
+        return request
+    }
+
+    static func headers(of response: HTTPClientResponse) -> [(name: String, value: String)] {
+        response.headers.map { (name: $0.name, value: $0.value) }
+    }
+
+    /// Reads a body whole, up to ``maximumResponseBytes``.
+    static func wholeBody(of response: HTTPClientResponse) async -> Result<Data, ModelError> {
+        let status = Int(response.status.code)
+        do {
+            let buffer = try await response.body.collect(upTo: maximumResponseBytes)
+            return .success(Data(buffer.readableBytesView))
+        } catch is NIOTooManyBytesError {
+            return .failure(
+                ModelError(
+                    .malformedResponse,
+                    status: status,
+                    message: "The response is larger than \(maximumResponseBytes >> 20) MiB."
+                )
+            )
+        } catch {
+            if Task.isCancelled {
+                return .failure(ModelError(.retryable, status: status, message: "The call was cancelled."))
+            }
+            return .failure(
+                ModelError(.malformedResponse, status: status, message: "The response was cut short: \(error).")
+            )
+        }
+    }
+
+    /// What a failure before the response head means: the URL was unusable, or the provider could not be reached.
+    static func unreachable(_ error: any Error, target: Target) -> ModelError {
+        if Task.isCancelled {
+            return ModelError(.retryable, message: "The call to \(target) was cancelled.")
+        }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .invalidURL, .emptyHost, .emptyScheme, .missingSocketPath:
+                return ModelError(.invalidRequest, message: "The endpoint URL cannot be used: \(error).")
+            case .connectTimeout:
+                return ModelError(
+                    .retryable, message: "connect timeout after \(connectTimeoutLimit.spoken) (\(target))")
+            case .remoteConnectionClosed:
+                return ModelError(.retryable, message: "\(target) closed the connection before answering")
+            case .alreadyShutdown:
+                return ModelError(.retryable, message: "The model transport is shut down.")
+            default:
+                break
+            }
+        }
+        return ModelError(.retryable, message: "could not reach \(target): \(error)")
+    }
+}
+
+/// The request body as a sequence of one buffer, which notes the connection when the client starts reading it.
+struct ConnectionSignallingBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+
+    let bytes: ByteBuffer
+    let progress: CallProgress
+
+    func makeAsyncIterator() -> Iterator {
+        progress.markConnected()
+        return Iterator(bytes: bytes)
+    }
+
+    struct Iterator: AsyncIteratorProtocol {
+        var bytes: ByteBuffer?
+
+        mutating func next() async -> ByteBuffer? {
+            defer { bytes = nil }
+            return bytes
+        }
+    }
+}
+
+// MARK: - Deadlines
+
+/// How far a call has got, written by the call and read by its deadlines.
+final class CallProgress: Sendable {
+    private struct State {
+        var connected = false
+        var answered = false
+    }
+
+    private let state = Mutex(State())
+
+    /// The request is on an open connection.
+    func markConnected() {
+        state.withLock { $0.connected = true }
+    }
+
+    /// The provider has begun to answer: a response head for a whole answer, the first event of a stream.
+    func markAnswered() {
+        state.withLock {
+            $0.connected = true
+            $0.answered = true
+        }
+    }
+
+    var isConnected: Bool { state.withLock { $0.connected } }
+    var hasAnswered: Bool { state.withLock { $0.answered } }
+}
+
+extension ModelTransport {
+    /// Runs `operation` against the deadlines of `timeouts`; the first deadline it misses cancels it and gives
+    /// `timedOut` the error to answer with.
+    func withDeadlines<Value: Sendable>(
+        _ timeouts: ModelTimeouts,
+        streaming: Bool,
+        target: Target,
+        operation: @escaping @Sendable (CallProgress) async -> Value,
+        timedOut: @escaping @Sendable (ModelError) -> Value
+    ) async -> Value {
+        let progress = CallProgress()
+        let (starts, started) = AsyncStream.makeStream(of: ContinuousClock.Instant.self)
+        return await withTaskGroup(of: Value?.self) { group in
+            group.addTask {
+                started.yield(.now)
+                started.finish()
+                return await operation(progress)
+            }
+            group.addTask {
+                var iterator = starts.makeAsyncIterator()
+                guard let start = await iterator.next() else { return nil }
+                let missed = await Self.firstMissedDeadline(
+                    timeouts,
+                    streaming: streaming,
+                    start: start,
+                    target: target,
+                    progress: progress
+                )
+                return missed.map(timedOut)
+            }
+            // The deadline task answers `nil` when it is cancelled because the operation ended first.
+            while let outcome = await group.next() {
+                if let outcome {
+                    group.cancelAll()
+                    return outcome
+                }
+            }
+            return timedOut(ModelError(.retryable, message: "The call to \(target) ended without an outcome."))
+        }
+    }
+
+    /// Sleeps until each deadline in turn and returns the error for the first one the call has not met, or `nil`
+    /// when cancelled because the call ended.
+    static func firstMissedDeadline(
+        _ timeouts: ModelTimeouts,
+        streaming: Bool,
+        start: ContinuousClock.Instant,
+        target: Target,
+        progress: CallProgress
+    ) async -> ModelError? {
+        struct Deadline {
+            var after: Duration
+            var isMet: () -> Bool
+            var error: ModelError
+        }
+        var deadlines = [
+            Deadline(
+                after: timeouts.connect,
+                isMet: { progress.isConnected },
+                error: ModelError(.retryable, message: "connect timeout after \(timeouts.connect.spoken) (\(target))")
+            )
+        ]
+        if streaming {
+            deadlines.append(
+                Deadline(
+                    after: timeouts.firstToken,
+                    isMet: { progress.hasAnswered },
+                    error: ModelError(
+                        .retryable,
+                        message: "no first token within \(timeouts.firstToken.spoken) (\(target))"
+                    )
+                )
+            )
+        }
+        deadlines.append(
+            Deadline(
+                after: timeouts.total,
+                isMet: { false },
+                error: ModelError(.retryable, message: "no complete answer within \(timeouts.total.spoken) (\(target))")
+            )
+        )
+        // Stable: of equal deadlines, the earlier phase's error is the one reported.
+        let ordered = deadlines.enumerated().sorted { ($0.element.after, $0.offset) < ($1.element.after, $1.offset) }
+        for deadline in ordered.map(\.element) {
+            do {
+                try await Task.sleep(until: start + deadline.after, clock: .continuous)
+            } catch {
+                return nil
+            }
+            if !deadline.isMet() { return deadline.error }
+        }
+        return nil
+    }
+}
+
+extension Duration {
+    /// `5 s`, or `200 ms` for what is not a whole number of seconds: how timeouts read in error messages.
+    var spoken: String {
+        let (seconds, attoseconds) = components
+        if attoseconds == 0 { return "\(seconds) s" }
+        return "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000) ms"
+    }
+}
+
+extension ModelTransport {
+    /// The HTTP request for a call and where it goes, or why it cannot be sent.
+    func prepare(
+        _ request: ModelRequest,
+        codec: some ProviderCodec,
+        endpoint: ProviderEndpoint,
+        stream: Bool
+    ) -> Result<(ProviderHTTPRequest, Target), ModelError> {
+        let call: ProviderHTTPRequest
+        do {
+            call = try codec.httpRequest(for: request, endpoint: endpoint, stream: stream)
+        } catch {
+            return .failure(error)
+        }
+        return Target.parse(call.url).map { (call, $0) }
+    }
+}

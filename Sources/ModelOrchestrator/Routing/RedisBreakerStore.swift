@@ -1,0 +1,142 @@
+import Foundation
+public import Hiredis
+public import Logging
+import SecurityHub
+import Synchronization
+
+/// Circuit breakers shared through Redis: every replica reads and changes the same counts, in one Lua script per
+/// decision on Redis's clock, with the rules of ``CircuitBreaker``. When Redis fails, decisions fall back to a
+/// breaker in this process (and a warning is logged at most once a minute), so calls are never refused for it.
+public final class RedisBreakerStore: BreakerStore {
+    private let redis: RedisClient
+    private let prefix: String
+    private let fallback: LocalBreakerStore
+    private let logger: Logger
+    private let lastWarning = Mutex<Date>(.distantPast)
+
+    /// Creates a store.
+    /// - Parameters:
+    ///   - keyPrefix: namespaces the keys, such as `chorus:breaker:<tenant id>`; keys carry it in a hash tag, so one
+    ///     tenant's breakers share a Redis Cluster slot.
+    public init(redis: RedisClient, keyPrefix: String, logger: Logger = Logger(label: "chorus.breakers")) {
+        self.redis = redis
+        self.prefix = keyPrefix
+        self.logger = logger
+        self.fallback = LocalBreakerStore(clock: { ProcessInfo.processInfo.systemUptime })
+    }
+
+    private func key(_ target: String) -> String { "{\(prefix)}:\(target)" }
+
+    private func arguments(_ mode: String, success: Bool, policy: CircuitBreaker.Policy) -> [String] {
+        [mode, success ? "1" : "0", String(policy.failureRatio), String(policy.minimumRequests), String(policy.window),
+         String(policy.openDuration), String(policy.halfOpenProbes)]
+    }
+
+    public func allows(_ target: String, policy: CircuitBreaker.Policy) async -> Bool {
+        do {
+            let reply = try await Self.script.run(on: redis, keys: [key(target)], arguments: arguments("allow", success: true, policy: policy))
+            if case .integer(let allowed) = reply { return allowed == 1 }
+            warn("unexpected reply \(reply)")
+        } catch {
+            warn("\(error)")
+        }
+        return await fallback.allows(target, policy: policy)
+    }
+
+    public func record(_ target: String, success: Bool, policy: CircuitBreaker.Policy) async {
+        do {
+            let reply = try await Self.script.run(on: redis, keys: [key(target)], arguments: arguments("record", success: success, policy: policy))
+            if case .integer = reply { return }
+            warn("unexpected reply \(reply)")
+        } catch {
+            warn("\(error)")
+        }
+        await fallback.record(target, success: success, policy: policy)
+    }
+
+    public func state(of target: String) async -> CircuitBreaker.State {
+        guard let reply = try? await redis.send(["HGET", key(target), "state"]) else { return await fallback.state(of: target) }
+        return reply.text.flatMap(CircuitBreaker.State.init(rawValue:)) ?? .closed
+    }
+
+    private func warn(_ reason: String) {
+        let now = Date()
+        let due = lastWarning.withLock { last in
+            guard now.timeIntervalSince(last) >= 60 else { return false }
+            last = now
+            return true
+        }
+        if due { logger.warning("circuit breakers fall back to this process: Redis failed", metadata: ["reason": "\(reason)"]) }
+    }
+
+    /// The breaker rules of ``CircuitBreaker`` over a hash: `state`, `opened`, `started` and `succeeded` probes, and
+    /// calls and failures per tenth of the window in fields `c<bucket>` and `f<bucket>`.
+    static let script = RedisScript(
+        """
+        local key = KEYS[1]
+        local mode = ARGV[1]
+        local ratio = tonumber(ARGV[3])
+        local minimum = tonumber(ARGV[4])
+        local window = tonumber(ARGV[5])
+        local openFor = tonumber(ARGV[6])
+        local probes = tonumber(ARGV[7])
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+        local state = redis.call('HGET', key, 'state') or 'closed'
+        local ttl = math.ceil((window + openFor) * 2) + 60
+        local function open()
+          redis.call('DEL', key)
+          redis.call('HSET', key, 'state', 'open', 'opened', tostring(now))
+          redis.call('EXPIRE', key, ttl)
+        end
+        if mode == 'allow' then
+          if state == 'closed' then return 1 end
+          if state == 'open' then
+            local opened = tonumber(redis.call('HGET', key, 'opened') or '0')
+            if now - opened < openFor then return 0 end
+            redis.call('HSET', key, 'state', 'half_open', 'started', 0, 'succeeded', 0)
+            redis.call('EXPIRE', key, ttl)
+          end
+          local started = tonumber(redis.call('HGET', key, 'started') or '0')
+          if started >= probes then return 0 end
+          redis.call('HINCRBY', key, 'started', 1)
+          return 1
+        end
+        local success = ARGV[2] == '1'
+        if state == 'half_open' then
+          if success then
+            if redis.call('HINCRBY', key, 'succeeded', 1) >= probes then redis.call('DEL', key) end
+          else
+            open()
+          end
+          return 1
+        end
+        if state == 'open' then return 1 end
+        local width = math.max(window / 10, 0.001)
+        local bucket = math.floor(now / width)
+        local fields = redis.call('HGETALL', key)
+        local calls, failures = 1, success and 0 or 1
+        for i = 1, #fields, 2 do
+          local kind = string.sub(fields[i], 1, 1)
+          local number = tonumber(string.sub(fields[i], 2))
+          if number and (kind == 'c' or kind == 'f') then
+            if number <= bucket - 10 then
+              redis.call('HDEL', key, fields[i])
+            elseif kind == 'c' then
+              calls = calls + tonumber(fields[i + 1])
+            else
+              failures = failures + tonumber(fields[i + 1])
+            end
+          end
+        end
+        if calls >= minimum and failures >= ratio * calls then
+          open()
+          return 1
+        end
+        redis.call('HINCRBY', key, 'c' .. bucket, 1)
+        if not success then redis.call('HINCRBY', key, 'f' .. bucket, 1) end
+        redis.call('EXPIRE', key, ttl)
+        return 1
+        """
+    )
+}

@@ -9,7 +9,7 @@ import Synchronization
 ///
 /// A call that misses one of these fails with a `retryable` ``ModelError``, so that routing can try again or move
 /// on to the next target instead of leaving a conversation waiting.
-public struct ModelTimeouts: Sendable, Equatable {
+public struct ModelTimeouts: Sendable, Hashable {
     /// Until a connection to the provider is open and the request is on it; at most
     /// ``ModelTransport/connectTimeoutLimit``, when the transport gives up on a connection attempt.
     public var connect: Duration

@@ -51,13 +51,16 @@ public struct RouteTarget: Sendable, Equatable, Hashable {
     public var weight: Int
     /// Price per million tokens, for the `lowestCost` policy and cost records.
     public var price: ModelPrice?
+    /// Connect, first-token and total timeouts for calls to this target.
+    public var timeouts: ModelTimeouts
 
-    public init(id: String, provider: String, model: String, weight: Int = 1, price: ModelPrice? = nil) {
+    public init(id: String, provider: String, model: String, weight: Int = 1, price: ModelPrice? = nil, timeouts: ModelTimeouts = ModelTimeouts()) {
         self.id = id
         self.provider = provider
         self.model = model
         self.weight = weight
         self.price = price
+        self.timeouts = timeouts
     }
 }
 

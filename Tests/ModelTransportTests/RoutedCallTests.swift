@@ -1,0 +1,88 @@
+import Foundation
+import ModelOrchestrator
+import ModelProviderSimulator
+import Synchronization
+import Testing
+
+/// Routes over the real transport against simulated providers: the fallback chains and retries as a tenant's call
+/// would go through them.
+/// Backoffs the router asked for, recorded instead of waited.
+final class Sleeps: Sendable {
+    private let seconds = Mutex<[Double]>([])
+    func record(_ value: Double) { seconds.withLock { $0.append(value) } }
+    var all: [Double] { seconds.withLock { $0 } }
+}
+
+@Suite struct RoutedCallTests {
+    static let request = ModelRequest(messages: [.user("Where is order 123456?")], maxTokens: 64)
+
+    func target(_ provider: SimulatedProvider) -> RouteTarget {
+        RouteTarget(id: provider.rawValue, provider: provider.rawValue, model: provider.model,
+                    timeouts: ModelTimeouts(connect: .seconds(10), firstToken: .seconds(20), total: .seconds(30)))
+    }
+
+    /// Runs `body` with a router whose sleeps are recorded instead of waited.
+    func withRouter(_ body: @Sendable (ProviderSimulator, ModelRouter, Sleeps) async throws -> Void) async throws {
+        try await ProviderSimulator.run { simulator in
+            let transport = ModelTransport()
+            let caller = TransportCaller(transport: transport, fallbackText: "A colleague will answer shortly.") { target in
+                SimulatedProvider(rawValue: target.provider)?.endpoint(on: simulator)
+            }
+            let slept = Sleeps()
+            let router = ModelRouter(caller: caller, clock: { ProcessInfo.processInfo.systemUptime }, sleep: { slept.record($0) }, seed: 7)
+            do {
+                try await body(simulator, router, slept)
+            } catch {
+                try? await transport.shutdown()
+                throw error
+            }
+            try await transport.shutdown()
+        }
+    }
+
+    @Test func serverErrorsFallBackToTheNextProvider() async throws {
+        try await withRouter { simulator, router, slept in
+            simulator.enqueue(.serverError, .serverError, .answer("From Anthropic."))
+            let route = ModelRoute(name: "support", targets: [target(.openAI), target(.anthropic)])
+            let outcome = await router.complete(Self.request, route: route)
+            #expect(outcome.response.text == "From Anthropic.")
+            #expect(outcome.target?.id == "anthropic")
+            #expect(outcome.attempts.map(\.error?.status) == [500, 500, nil])
+            #expect(simulator.requests.map(\.path) == ["/v1/chat/completions", "/v1/chat/completions", "/v1/messages"])
+            #expect(slept.all.count == 1)
+        }
+    }
+
+    @Test func retryAfterFromTheProviderIsHonoured() async throws {
+        try await withRouter { simulator, router, slept in
+            simulator.enqueue(.rateLimited(retryAfterSeconds: 2), .answer("Second time lucky."))
+            let outcome = await router.complete(Self.request, route: ModelRoute(name: "support", targets: [target(.openAI)]))
+            #expect(outcome.response.text == "Second time lucky.")
+            #expect(slept.all == [2])
+        }
+    }
+
+    @Test func overloadAndContextChainsReachTheirTargets() async throws {
+        try await withRouter { simulator, router, _ in
+            simulator.enqueue(.contextTooLong, .answer("Long context handled."))
+            let route = ModelRoute(name: "support", targets: [target(.anthropic), target(.openAI)], contextWindowChain: [target(.gemini)])
+            let outcome = await router.complete(Self.request, route: route)
+            #expect(outcome.target?.id == "gemini" && outcome.response.text == "Long context handled.")
+            #expect(outcome.attempts.first?.error?.kind == .contextWindowExceeded)
+        }
+    }
+
+    @Test func whenEveryProviderFailsTheLastResortAnswers() async throws {
+        try await withRouter { simulator, router, _ in
+            simulator.enqueue(.unauthorized, .overloaded, .overloaded)
+            let route = ModelRoute(name: "support", targets: [target(.openAI), target(.anthropic)], lastResort: "A colleague will answer shortly.")
+            let outcome = await router.complete(Self.request, route: route)
+            #expect(outcome.target == nil && outcome.response.text == "A colleague will answer shortly.")
+            #expect(outcome.attempts.map(\.error?.kind) == [.badCredentials, .retryable, .retryable])
+            #expect(outcome.attempts[1].error?.status == 529)
+            // The target with bad credentials is out of rotation for the next call.
+            let next = await router.complete(Self.request, route: route)
+            #expect(next.attempts.first?.skipped == "disabled")
+        }
+    }
+}

@@ -26,6 +26,29 @@ public struct TransportCaller: ModelCaller {
         endpoint.model = target.model
         return await transport.complete(request, codec: codec, endpoint: endpoint, timeouts: target.timeouts)
     }
+
+    public func stream(_ request: ModelRequest, target: RouteTarget) -> AsyncStream<ModelStreamEvent> {
+        if target.provider == LocalModel.name {
+            let answer = LocalModel(fallbackText: fallbackText).respond(to: request)
+            return AsyncStream { continuation in
+                continuation.yield(.text(answer.text))
+                continuation.yield(.usage(answer.usage))
+                continuation.yield(.finish(answer.finishReason))
+                continuation.finish()
+            }
+        }
+        guard let codec = ProviderCodecs.codec(named: target.provider), var endpoint = endpoints(target) else {
+            let error = ProviderCodecs.codec(named: target.provider) == nil
+                ? ModelError(.invalidRequest, message: "No provider is called `\(target.provider)`.")
+                : ModelError(.badCredentials, message: "The target `\(target.id)` has no endpoint or credentials configured.")
+            return AsyncStream { continuation in
+                continuation.yield(.failure(error))
+                continuation.finish()
+            }
+        }
+        endpoint.model = target.model
+        return transport.stream(request, codec: codec, endpoint: endpoint, timeouts: target.timeouts)
+    }
 }
 
 /// The codecs by the provider names routes use.

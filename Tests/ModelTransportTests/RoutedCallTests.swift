@@ -85,4 +85,56 @@ final class Sleeps: Sendable {
             #expect(next.attempts.first?.skipped == "disabled")
         }
     }
+
+    static func collect(_ stream: AsyncStream<RouteStreamEvent>) async -> [RouteStreamEvent] {
+        var events: [RouteStreamEvent] = []
+        for await event in stream { events.append(event) }
+        return events
+    }
+
+    static func text(_ events: [RouteStreamEvent]) -> String {
+        events.map { if case .event(.text(let piece)) = $0 { piece } else { "" } }.joined()
+    }
+
+    @Test func streamsFallBackBeforeTheFirstToken() async throws {
+        try await withRouter { simulator, router, _ in
+            simulator.enqueue(.serverError, .serverError, .answer("Streamed from Anthropic."))
+            let route = ModelRoute(name: "support", targets: [target(.openAI), target(.anthropic)])
+            let events = await Self.collect(router.stream(Self.request, route: route))
+            guard case .attempts(let attempts)? = events.first else {
+                Issue.record("no attempts first: \(events)")
+                return
+            }
+            #expect(attempts.map(\.error?.status) == [500, 500, nil])
+            #expect(events.dropFirst().first == .answering(target(.anthropic)))
+            #expect(Self.text(events) == "Streamed from Anthropic.")
+            #expect(events.last == .event(.finish(.stop)))
+        }
+    }
+
+    @Test func aFailureAfterTheFirstTokenIsReportedNotHidden() async throws {
+        try await withRouter { simulator, router, _ in
+            simulator.enqueue(.breakMidStream(afterChunks: 2))
+            let route = ModelRoute(name: "support", targets: [target(.openAI), target(.anthropic)])
+            let events = await Self.collect(router.stream(Self.request, route: route))
+            #expect(events.contains(.answering(target(.openAI))))
+            guard case .event(.failure(let error))? = events.last else {
+                Issue.record("the stream did not end with a failure: \(events)")
+                return
+            }
+            #expect(error.kind == .malformedResponse || error.kind == .retryable)
+            #expect(!events.contains(.answering(target(.anthropic))), "no fallback once an answer started")
+        }
+    }
+
+    @Test func aStreamWithNoProviderLeftEndsWithTheLastResort() async throws {
+        try await withRouter { simulator, router, _ in
+            simulator.enqueue(.unauthorized)
+            let route = ModelRoute(name: "support", targets: [target(.gemini)], lastResort: "A colleague will answer shortly.")
+            let events = await Self.collect(router.stream(Self.request, route: route))
+            #expect(events.contains(.answering(nil)))
+            #expect(Self.text(events) == "A colleague will answer shortly.")
+            #expect(events.last == .event(.finish(.stop)))
+        }
+    }
 }

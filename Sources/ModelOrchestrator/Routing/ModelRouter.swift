@@ -4,6 +4,39 @@ import Synchronization
 public protocol ModelCaller: Sendable {
     /// The answer of `target` to `request`.
     func complete(_ request: ModelRequest, target: RouteTarget) async -> Result<ModelResponse, ModelError>
+    /// The answer of `target` to `request`, as it arrives; it ends with `finish` or `failure`.
+    func stream(_ request: ModelRequest, target: RouteTarget) -> AsyncStream<ModelStreamEvent>
+}
+
+extension ModelCaller {
+    /// A stream made of the whole answer, for callers that cannot stream.
+    public func stream(_ request: ModelRequest, target: RouteTarget) -> AsyncStream<ModelStreamEvent> {
+        AsyncStream { continuation in
+            let task = Task {
+                switch await complete(request, target: target) {
+                case .success(let response):
+                    if !response.text.isEmpty { continuation.yield(.text(response.text)) }
+                    for (index, call) in response.toolCalls.enumerated() {
+                        continuation.yield(.toolCall(index: index, id: call.id, name: call.name, arguments: call.arguments))
+                    }
+                    continuation.yield(.usage(response.usage))
+                    continuation.yield(.finish(response.finishReason))
+                case .failure(let error):
+                    continuation.yield(.failure(error))
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+/// What a routed stream says: the attempts made before an answer started, which target answers (`nil` for the
+/// last resort), then the answer's events.
+public enum RouteStreamEvent: Sendable, Equatable {
+    case attempts([RouteOutcome.Attempt])
+    case answering(RouteTarget?)
+    case event(ModelStreamEvent)
 }
 
 /// What a routed call did: the answer, who gave it, and every attempt on the way.
@@ -79,6 +112,85 @@ public final class ModelRouter: Sendable {
 
     /// Answers `request` through `route`.
     public func complete(_ request: ModelRequest, route: ModelRoute) async -> RouteOutcome {
+        let (answer, target, attempts) = await run(request, route: route) { target in
+            var result = await self.caller.complete(request, target: target)
+            var giveUp = false
+            if case .success(let response) = result, let problem = route.quality.problem(with: response, to: request) {
+                result = .failure(ModelError(.malformedResponse, message: "Quality check failed: \(problem)."))
+                giveUp = route.quality.action == .nextTarget
+            }
+            return (result, giveUp)
+        }
+        guard let answer, let target else {
+            return RouteOutcome(response: LocalModel(fallbackText: route.lastResort).respond(to: request), target: nil, attempts: attempts)
+        }
+        return RouteOutcome(response: answer, target: target, attempts: attempts)
+    }
+
+    /// Streams the answer to `request` through `route`. Fallback happens before the first token: a target whose
+    /// stream fails before any text, tool call or finish is treated like a failed call, and the next one is tried.
+    /// Once a target has started answering, its stream is passed on as it is, and a failure after that point arrives
+    /// as a `failure` event, never as a silently shorter answer.
+    public func stream(_ request: ModelRequest, route: ModelRoute) -> AsyncStream<RouteStreamEvent> {
+        AsyncStream { continuation in
+            let task = Task {
+                let (opened, target, attempts) = await self.run(request, route: route) {
+                    (target: RouteTarget) async -> (Result<OpenedStream, ModelError>, giveUp: Bool) in
+                    let stream = self.caller.stream(request, target: target)
+                    var iterator = stream.makeAsyncIterator()
+                    var buffered: [ModelStreamEvent] = []
+                    while let event = await iterator.next() {
+                        switch event {
+                        case .usage:
+                            buffered.append(event)
+                        case .failure(let error):
+                            return (.failure(error), false)
+                        case .text, .toolCall, .finish:
+                            buffered.append(event)
+                            return (.success(OpenedStream(buffered: buffered, rest: iterator)), false)
+                        }
+                    }
+                    return (.failure(ModelError(.malformedResponse, message: "The stream ended before any answer.")), false)
+                }
+                continuation.yield(.attempts(attempts))
+                guard var opened, let target else {
+                    continuation.yield(.answering(nil))
+                    let local = LocalModel(fallbackText: route.lastResort).respond(to: request)
+                    continuation.yield(.event(.text(local.text)))
+                    continuation.yield(.event(.usage(local.usage)))
+                    continuation.yield(.event(.finish(local.finishReason)))
+                    continuation.finish()
+                    return
+                }
+                continuation.yield(.answering(target))
+                for event in opened.buffered { continuation.yield(.event(event)) }
+                while let event = await opened.rest.next() {
+                    if case .failure(let error) = event {
+                        await self.breakers.record(target.id, success: error.kind != .retryable && error.kind != .malformedResponse, policy: self.breakerPolicy)
+                    }
+                    continuation.yield(.event(event))
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// A stream that has started answering: what arrived so far, and the rest.
+    struct OpenedStream {
+        var buffered: [ModelStreamEvent]
+        var rest: AsyncStream<ModelStreamEvent>.AsyncIterator
+    }
+
+    /// The routing loop shared by ``complete(_:route:)`` and ``stream(_:route:)``: orders targets, checks breakers and
+    /// rotation, tries each with `attempt` (which also says when a failure should not be retried on the same target),
+    /// retries with backoff, follows the chains, and returns the first success with its target, or `nil` when every
+    /// target failed.
+    private func run<Answer>(
+        _ request: ModelRequest,
+        route: ModelRoute,
+        attempt call: (RouteTarget) async -> (Result<Answer, ModelError>, giveUp: Bool)
+    ) async -> (Answer?, RouteTarget?, [RouteOutcome.Attempt]) {
         let estimatedInput = request.messages.reduce((request.system?.utf8.count ?? 0)) { $0 + $1.content.utf8.count } / 4
         var queue = state.withLock { state in
             TargetSelector.order(
@@ -104,22 +216,18 @@ public final class ModelRouter: Sendable {
                     continue targets
                 }
                 let started = clock()
-                var result = await caller.complete(request, target: target)
+                let (result, giveUp) = await call(target)
                 let elapsed = clock() - started
-                if case .success(let response) = result, let problem = route.quality.problem(with: response, to: request) {
-                    result = .failure(ModelError(.malformedResponse, message: "Quality check failed: \(problem)."))
-                    if route.quality.action == .nextTarget { attempt = route.retry.attemptsPerTarget }
-                }
-                await record(result, target: target.id, elapsed: elapsed)
+                await record(result.map { _ in () }, target: target.id, elapsed: elapsed)
                 switch result {
-                case .success(let response):
+                case .success(let answer):
                     attempts.append(.init(target: target.id, error: nil, skipped: nil))
-                    return RouteOutcome(response: response, target: target, attempts: attempts)
+                    return (answer, target, attempts)
                 case .failure(let error):
                     attempts.append(.init(target: target.id, error: error, skipped: nil))
                     switch error.kind {
                     case .retryable, .malformedResponse:
-                        if attempt < route.retry.attemptsPerTarget,
+                        if !giveUp, attempt < route.retry.attemptsPerTarget,
                             let delay = state.withLock({ route.retry.delay(after: attempt, error: error, random: &$0.random) })
                         {
                             await sleep(delay)
@@ -142,13 +250,12 @@ public final class ModelRouter: Sendable {
                 }
             }
         }
-        let local = LocalModel(fallbackText: route.lastResort).respond(to: request)
-        return RouteOutcome(response: local, target: nil, attempts: attempts)
+        return (nil, nil, attempts)
     }
 
     /// Feeds breakers and latency statistics. Only failures that say something about the target's health count
     /// against its breaker: a prompt too long or blocked by policy is the request's doing.
-    private func record(_ result: Result<ModelResponse, ModelError>, target: String, elapsed: Double) async {
+    private func record(_ result: Result<Void, ModelError>, target: String, elapsed: Double) async {
         switch result {
         case .success:
             state.withLock { $0.latencies[target, default: LatencyStats()].record(elapsed) }

@@ -84,7 +84,7 @@ public struct ModelTool: Sendable, Equatable {
 }
 
 /// A call of a tool by the model.
-public struct ModelToolCall: Sendable, Equatable {
+public struct ModelToolCall: Sendable, Equatable, Codable {
     public var id: String
     public var name: String
     /// The arguments as a JSON text, as providers stream them.

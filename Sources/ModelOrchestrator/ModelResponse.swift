@@ -1,5 +1,5 @@
 /// A model's answer in one shape for every provider.
-public struct ModelResponse: Sendable, Equatable {
+public struct ModelResponse: Sendable, Equatable, Codable {
     /// The text of the answer (empty when the model only called tools).
     public var text: String
     /// Tool calls, in order.

@@ -181,4 +181,15 @@ func answer(_ text: String) -> Result<ModelResponse, ModelError> {
         #expect(ModelPrice(input: 3_000_000, output: 15_000_000).cost(of: ModelUsage(inputTokens: 500, outputTokens: 100, cachedInputTokens: 400)) == 3000)
         #expect(price.cost(of: ModelUsage(inputTokens: Int.max, outputTokens: Int.max)) == Int64.max)
     }
+
+    @Test func cacheKeysFollowTheRequestNotItsJSONKeyOrder() throws {
+        let one = try JSONDecoder().decode(JSONValue.self, from: Data(#"{"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}}"#.utf8))
+        let two = try JSONDecoder().decode(JSONValue.self, from: Data(#"{"properties": {"a": {"type": "string"}}, "required": ["a"], "type": "object"}"#.utf8))
+        let first = ModelRequest(messages: [.user("hi")], responseSchema: one)
+        let second = ModelRequest(messages: [.user("hi")], responseSchema: two)
+        #expect(CacheSettings.key(tenant: "t", route: "r", request: first) == CacheSettings.key(tenant: "t", route: "r", request: second))
+        #expect(CacheSettings.key(tenant: "t", route: "r", request: first) != CacheSettings.key(tenant: "t", route: "r", request: ModelRequest(messages: [.user("hi")], maxTokens: 10, responseSchema: one)))
+        #expect(CacheSettings(ttl: 60).applies(to: first) && !CacheSettings(ttl: 60).applies(to: ModelRequest(messages: [], temperature: 0.3)))
+        #expect(!CacheSettings(ttl: 0).applies(to: first))
+    }
 }

@@ -14,6 +14,8 @@ public struct ModelRoute: Sendable, Equatable {
     public var retry: RouteRetry
     /// Checks on answers that arrived well.
     public var quality: QualityChecks
+    /// Whether and how long answers are cached; `nil` caches nothing.
+    public var cache: CacheSettings?
     /// What answers when every target has failed or is open: the built-in `local` provider's fallback text.
     public var lastResort: String?
 
@@ -25,6 +27,7 @@ public struct ModelRoute: Sendable, Equatable {
         contentPolicyChain: [RouteTarget] = [],
         retry: RouteRetry = RouteRetry(),
         quality: QualityChecks = QualityChecks(),
+        cache: CacheSettings? = nil,
         lastResort: String? = nil
     ) {
         self.name = name
@@ -34,6 +37,7 @@ public struct ModelRoute: Sendable, Equatable {
         self.contentPolicyChain = contentPolicyChain
         self.retry = retry
         self.quality = quality
+        self.cache = cache
         self.lastResort = lastResort
     }
 }

@@ -54,6 +54,8 @@ public struct RouteOutcome: Sendable, Equatable {
     /// The target that answered, or `nil` when the route's last resort did.
     public var target: RouteTarget?
     public var attempts: [Attempt]
+    /// Whether the answer came from the response cache (no target was called).
+    public var cacheHit: Bool = false
 }
 
 /// Runs routes: orders targets by policy, retries with backoff that honours `retry-after`, follows the general,
@@ -72,6 +74,8 @@ public final class ModelRouter: Sendable {
     private let caller: any ModelCaller
     private let breakerPolicy: CircuitBreaker.Policy
     private let breakers: any BreakerStore
+    private let cache: (any ResponseCache)?
+    private let tenant: String
     private let clock: @Sendable () -> Double
     private let sleep: @Sendable (Double) async -> Void
     private let state: Mutex<State>
@@ -81,6 +85,8 @@ public final class ModelRouter: Sendable {
     ///   - caller: what calls targets.
     ///   - breakerPolicy: the circuit breakers' rules.
     ///   - breakers: where breakers keep their counts; by default in this process on `clock`.
+    ///   - cache: where answers are cached for routes that cache; `nil` caches nothing.
+    ///   - tenant: the tenant this router serves, part of every cache key.
     ///   - clock: the time in seconds (monotonic).
     ///   - sleep: waits for backoff.
     ///   - seed: the seed of the jitter and weighted choices.
@@ -88,6 +94,8 @@ public final class ModelRouter: Sendable {
         caller: any ModelCaller,
         breakerPolicy: CircuitBreaker.Policy = CircuitBreaker.Policy(),
         breakers: (any BreakerStore)? = nil,
+        cache: (any ResponseCache)? = nil,
+        tenant: String = "",
         clock: @escaping @Sendable () -> Double,
         sleep: @escaping @Sendable (Double) async -> Void,
         seed: UInt64
@@ -95,6 +103,8 @@ public final class ModelRouter: Sendable {
         self.caller = caller
         self.breakerPolicy = breakerPolicy
         self.breakers = breakers ?? LocalBreakerStore(clock: clock)
+        self.cache = cache
+        self.tenant = tenant
         self.clock = clock
         self.sleep = sleep
         self.state = Mutex(State(random: SplitMixRandom(seed: seed)))
@@ -112,6 +122,24 @@ public final class ModelRouter: Sendable {
 
     /// Answers `request` through `route`.
     public func complete(_ request: ModelRequest, route: ModelRoute) async -> RouteOutcome {
+        var cacheKey: String?
+        if let cache, let settings = route.cache, settings.applies(to: request) {
+            let key = CacheSettings.key(tenant: tenant, route: route.name, request: request)
+            if let hit = await cache.answer(for: key) {
+                let target = (route.targets + route.contextWindowChain + route.contentPolicyChain).first { $0.id == hit.target }
+                return RouteOutcome(response: hit.response, target: target, attempts: [], cacheHit: true)
+            }
+            cacheKey = key
+        }
+        let outcome = await routed(request, route: route)
+        // Only answers from a target are kept: errors never are, and the last resort is not an answer to keep.
+        if let cache, let cacheKey, let settings = route.cache, let target = outcome.target {
+            await cache.store(CachedAnswer(response: outcome.response, target: target.id), for: cacheKey, ttl: settings.ttl)
+        }
+        return outcome
+    }
+
+    private func routed(_ request: ModelRequest, route: ModelRoute) async -> RouteOutcome {
         let (answer, target, attempts) = await run(request, route: route) { target in
             var result = await self.caller.complete(request, target: target)
             var giveUp = false

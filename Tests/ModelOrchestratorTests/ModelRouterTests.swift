@@ -193,3 +193,25 @@ func answer(_ text: String) -> Result<ModelResponse, ModelError> {
         #expect(!CacheSettings(ttl: 0).applies(to: first))
     }
 }
+
+@Suite struct BudgetTests {
+    @Test func softAndHardLimits() {
+        let budget = Budget(soft: 8_000_000, hard: 10_000_000, hardAction: .reject)
+        #expect(budget.decision(spent: 1_000_000) == .allow)
+        #expect(budget.decision(spent: 8_000_000) == .allowSoftLimitReached)
+        #expect(budget.decision(spent: 9_999_000, estimate: 2_000) == .reject)
+        #expect(budget.decision(spent: 10_000_000) == .reject)
+        #expect(Budget(hard: 10_000_000, hardAction: .downgrade).decision(spent: 10_000_001) == .downgrade)
+        #expect(budget.crossesSoftLimit(spentBefore: 7_999_999, cost: 1))
+        #expect(!budget.crossesSoftLimit(spentBefore: 8_000_000, cost: 5))
+        #expect(Budget().decision(spent: .max) == .allow)
+    }
+
+    @Test func theStricterBudgetWinsAndRejectionsSayWhy() {
+        #expect(BudgetDecision.allow.combined(with: .downgrade) == .downgrade)
+        #expect(BudgetDecision.reject.combined(with: .allowSoftLimitReached) == .reject)
+        let error = BudgetDecision.rejection(budget: "tenant", spent: 10_000_042, hard: 10_000_000)
+        #expect(error.kind == .quotaExhausted && !error.isRetryable)
+        #expect(error.message.contains("$10.000042 spent of $10.000000"))
+    }
+}

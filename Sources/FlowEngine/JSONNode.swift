@@ -269,66 +269,30 @@ struct JSONNodeParser {
     }
 
     private mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONNode {
-        index += 1
         var members: [(key: String, value: JSONNode)] = []
         var seen: Set<String> = []  // only for large objects; a scan is cheaper for small ones
-        skipSpace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return .object(members)
-        }
-        while true {
-            skipSpace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                throw error("a member name in double quotes was expected")
-            }
-            let key = try parseString()
-            skipSpace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("`:` was expected") }
-            index += 1
-            skipSpace()
-            path.append(key)
-            let value = try parseValue(depth: depth)
+        try self.members(depth: depth) { (key: String, parser: inout JSONNodeParser) throws(JSONSyntaxError) in
+            parser.skipSpace()
+            parser.path.append(key)
+            let value = try parser.parseValue(depth: depth)
             let duplicate = members.count < 16 ? members.contains { $0.key == key } : !seen.insert(key).inserted
             if members.count == 15 { seen = Set(members.map(\.key) + [key]) }
-            if duplicate { duplicates.append(FlowProblem.pointer(path)) }
-            path.removeLast()
+            if duplicate { parser.duplicates.append(FlowProblem.pointer(parser.path)) }
+            parser.path.removeLast()
             members.append((key, value))
-            skipSpace()
-            guard index < bytes.count else { throw error("the document ends inside an object") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                continue
-            }
-            guard bytes[index] == UInt8(ascii: "}") else { throw error("`,` or `}` was expected") }
-            index += 1
-            return .object(members)
         }
+        return .object(members)
     }
 
     private mutating func parseArray(depth: Int) throws(JSONSyntaxError) -> JSONNode {
-        index += 1
         var elements: [JSONNode] = []
-        skipSpace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            return .array(elements)
+        try self.elements(depth: depth) { (parser: inout JSONNodeParser) throws(JSONSyntaxError) in
+            parser.skipSpace()
+            parser.path.append(String(elements.count))
+            elements.append(try parser.parseValue(depth: depth))
+            parser.path.removeLast()
         }
-        while true {
-            skipSpace()
-            path.append(String(elements.count))
-            elements.append(try parseValue(depth: depth))
-            path.removeLast()
-            skipSpace()
-            guard index < bytes.count else { throw error("the document ends inside an array") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                continue
-            }
-            guard bytes[index] == UInt8(ascii: "]") else { throw error("`,` or `]` was expected") }
-            index += 1
-            return .array(elements)
-        }
+        return .array(elements)
     }
 
     private mutating func parseString() throws(JSONSyntaxError) -> String {

@@ -132,18 +132,8 @@ struct JSONNodeParser {
                 array.append(try parser.flowValue(depth: depth + 1))
             }
             return .array(array)
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"):
-            try expectWord("true")
-            return .bool(true)
-        case UInt8(ascii: "f"):
-            try expectWord("false")
-            return .bool(false)
-        case UInt8(ascii: "n"):
-            try expectWord("null")
-            return .null
         default:
-            return .number(try parseNumber())
+            return try scalar()
         }
     }
 
@@ -241,6 +231,14 @@ struct JSONNodeParser {
         case UInt8(ascii: "["):
             guard depth < Self.maximumDepth else { throw error("nested more than \(Self.maximumDepth) levels deep") }
             return try parseArray(depth: depth + 1)
+        default:
+            return JSONNode(try scalar())
+        }
+    }
+
+    /// Reads a string, number, boolean or null, for both the tree and the value readers.
+    private mutating func scalar() throws(JSONSyntaxError) -> FlowValue {
+        switch bytes[index] {
         case UInt8(ascii: "\""):
             return .string(try parseString())
         case UInt8(ascii: "t"):

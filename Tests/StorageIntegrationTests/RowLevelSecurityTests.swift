@@ -48,6 +48,20 @@ import Testing
                                                      arms: #"[{"version":1,"weight":1},{"version":2,"weight":1}]"#,
                                                      by: "member:fixture")
                 _ = try await tx.setFlowBinding(channel: "web", entryFlow: "welcome", triggers: "[]", by: "member:fixture")
+                _ = try await tx.putLLMProvider(
+                    LLMProviderRecord(name: "fixture", kind: "openai", baseURL: "https://example.com/v1", sealedKey: "sealed", keyLast4: "1234"),
+                    keepKey: false, by: "member:fixture"
+                )
+                _ = try await tx.putLLMRoute(name: "fixture", definition: #"{"targets":[]}"#, revision: nil, by: "member:fixture")
+                try await tx.replaceLLMPrices([LLMPriceRecord(provider: "openai", model: "fixture", input: 1, output: 2, cachedInput: nil)])
+                try await tx.replaceLLMBudgets([LLMBudgetRecord(scope: "*", softLimit: 1, hardLimit: 2, hardAction: "reject")])
+                try await tx.putLLMSettings(LLMSettingsRecord(fallbackText: "fixture", requestsPerMinute: 1, tokensPerMinute: 1))
+                _ = try await tx.appendLLMUsage([LLMUsageRow(
+                    at: Date(), route: "fixture", target: "t", provider: "openai", model: "fixture", inputTokens: 1,
+                    outputTokens: 1, cachedTokens: 0, reasoningTokens: 0, costMicros: 5, latencyMs: 1, outcome: "success", cacheHit: false
+                )])
+                _ = try await tx.insertLLMBudgetEvent(month: Date(), scope: "*", kind: "soft_limit_reached", spent: 5, limit: 1)
+                _ = try await tx.insertPromptVersion(name: "fixture", template: #"{"system":"x"}"#, message: "v1", by: "member:fixture")
             }
             ids.append(id)
         }

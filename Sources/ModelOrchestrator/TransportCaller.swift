@@ -24,7 +24,7 @@ public struct TransportCaller: ModelCaller {
             return .failure(ModelError(.badCredentials, message: "The target `\(target.id)` has no endpoint or credentials configured."))
         }
         endpoint.model = target.model
-        return await transport.complete(request, codec: codec, endpoint: endpoint, timeouts: target.timeouts)
+        return await transport.complete(target.applyingDefaults(to: request), codec: codec, endpoint: endpoint, timeouts: target.timeouts)
     }
 
     public func stream(_ request: ModelRequest, target: RouteTarget) -> AsyncStream<ModelStreamEvent> {
@@ -47,7 +47,7 @@ public struct TransportCaller: ModelCaller {
             }
         }
         endpoint.model = target.model
-        return transport.stream(request, codec: codec, endpoint: endpoint, timeouts: target.timeouts)
+        return transport.stream(target.applyingDefaults(to: request), codec: codec, endpoint: endpoint, timeouts: target.timeouts)
     }
 }
 

@@ -246,18 +246,7 @@ public struct OpenAIChatCodec: ProviderCodec {
                     // OpenAI documents `null` content beside tool calls; Mistral's examples send an empty string.
                     object["content"] =
                         message.content.isEmpty ? (flavor == .mistral ? .string("") : .null) : .string(message.content)
-                    object["tool_calls"] = .array(
-                        message.toolCalls.map { call in
-                            .object([
-                                "id": .string(call.id),
-                                "type": .string("function"),
-                                "function": .object([
-                                    "name": .string(call.name),
-                                    "arguments": .string(call.arguments.isEmpty ? "{}" : call.arguments),
-                                ]),
-                            ])
-                        }
-                    )
+                    object["tool_calls"] = .array(message.toolCalls.map(\.openAIWire))
                 }
                 messages.append(.object(object))
             case .tool:
@@ -630,5 +619,20 @@ extension OpenAIChatCodec {
             if let number = integer(value) { return number }
             return string(value).flatMap { Int($0) }
         }
+    }
+}
+
+extension ModelToolCall {
+    /// The call as Chat Completions writes it, in requests and answers alike. Arguments are JSON text; a call without
+    /// any is given `{}`, which readers can parse, where an empty string would make them fail.
+    var openAIWire: JSONValue {
+        .object([
+            "id": .string(id),
+            "type": .string("function"),
+            "function": .object([
+                "name": .string(name),
+                "arguments": .string(arguments.isEmpty ? "{}" : arguments),
+            ]),
+        ])
     }
 }

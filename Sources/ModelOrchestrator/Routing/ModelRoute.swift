@@ -18,6 +18,9 @@ public struct ModelRoute: Sendable, Equatable {
     public var cache: CacheSettings?
     /// What answers when every target has failed or is open: the built-in `local` provider's fallback text.
     public var lastResort: String?
+    /// The cheaper targets a budget's hard limit switches the route to (`downgrade`); empty leaves only the last
+    /// resort.
+    public var downgradeChain: [RouteTarget] = []
 
     public init(
         name: String,
@@ -57,14 +60,32 @@ public struct RouteTarget: Sendable, Equatable, Hashable {
     public var price: ModelPrice?
     /// Connect, first-token and total timeouts for calls to this target.
     public var timeouts: ModelTimeouts
+    /// The tenant's provider account that calls it (its URL, key and limits); `nil` for `local`.
+    public var account: String?
+    /// The temperature used when a request sets none.
+    public var temperature: Double?
+    /// The token limit used when a request sets none.
+    public var maxTokens: Int?
 
-    public init(id: String, provider: String, model: String, weight: Int = 1, price: ModelPrice? = nil, timeouts: ModelTimeouts = ModelTimeouts()) {
+    public init(id: String, provider: String, model: String, weight: Int = 1, price: ModelPrice? = nil, timeouts: ModelTimeouts = ModelTimeouts(), account: String? = nil, temperature: Double? = nil, maxTokens: Int? = nil) {
         self.id = id
         self.provider = provider
         self.model = model
         self.weight = weight
         self.price = price
         self.timeouts = timeouts
+        self.account = account
+        self.temperature = temperature
+        self.maxTokens = maxTokens
+    }
+
+    /// `request` with this target's defaults filled in where it sets none.
+    public func applyingDefaults(to request: ModelRequest) -> ModelRequest {
+        guard (request.temperature == nil && temperature != nil) || (request.maxTokens == nil && maxTokens != nil) else { return request }
+        var request = request
+        if request.temperature == nil { request.temperature = temperature }
+        if request.maxTokens == nil { request.maxTokens = maxTokens }
+        return request
     }
 }
 

@@ -1,3 +1,4 @@
+public import Foundation
 import Synchronization
 
 /// Calls one target; the transport implements it for real providers, tests with canned answers.
@@ -310,4 +311,21 @@ struct SplitMixRandom: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
         return z ^ (z >> 31)
     }
+}
+
+extension ModelRouter {
+    /// Puts every target taken out of rotation back, after the tenant changed its providers.
+    public func enableAll() {
+        state.withLock { $0.disabled.removeAll() }
+    }
+}
+
+/// What the flow engine's `llm` effects and the OpenAI-compatible endpoint call: a tenant's route answers a
+/// request, within the tenant's budgets and limits.
+public protocol ModelOrchestrating: Sendable {
+    /// The answer of the tenant's route `route` to `request`, or why there is none (no such route, a budget or limit
+    /// reached). Provider failures do not end up here: the route's chains and last resort answer instead.
+    func complete(_ request: ModelRequest, route: String, tenant: UUID) async -> Result<RouteOutcome, ModelError>
+    /// The same answer as it arrives.
+    func stream(_ request: ModelRequest, route: String, tenant: UUID) async -> Result<AsyncStream<RouteStreamEvent>, ModelError>
 }

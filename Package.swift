@@ -99,6 +99,7 @@ let package = Package(
             dependencies: [
                 "ChorusCore",
                 "FlowEngine",
+                "ModelOrchestrator",
                 "Storage",
                 "SecurityHub",
                 "Hiredis",
@@ -191,7 +192,11 @@ let package = Package(
             dependencies: [
                 "ChorusServer",
                 "SecurityHub",
+                "ModelOrchestrator",
+                "ModelProviderSimulator",
+                "FlowEngine",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),

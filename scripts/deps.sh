@@ -13,7 +13,20 @@ if ! command -v swift >/dev/null 2>&1; then
     echo "deps: the Swift toolchain (6.1 or newer) must be on PATH" >&2
     exit 1
 fi
-[ ${#missing[@]} -eq 0 ] && exit 0
+# The official OpenAI client library, which the tests use against the OpenAI-compatible endpoint.
+if ! python3 -c 'import openai' >/dev/null 2>&1; then
+    echo "deps: installing the openai Python package"
+    python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+fi
+install_openai() {
+    python3 -c 'import openai' >/dev/null 2>&1 && return 0
+    python3 -m pip install --quiet --disable-pip-version-check 'openai>=1.40' 2>/dev/null \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'openai>=1.40'
+}
+if [ ${#missing[@]} -eq 0 ]; then
+    install_openai
+    exit 0
+fi
 
 echo "deps: installing ${missing[*]}"
 sudo=""
@@ -24,3 +37,4 @@ $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The package may start system-wide services; Chorus runs its own private instances instead.
 $sudo service redis-server stop >/dev/null 2>&1 || true
 $sudo service postgresql stop >/dev/null 2>&1 || true
+install_openai

@@ -75,6 +75,30 @@ public final class BodyReader {
         return text
     }
 
+    /// A multi-line text field (a prompt, a message), kept exactly as sent: line breaks (`\n`, `\r\n`) and tabs are
+    /// allowed, other control characters are not, and it must not be only whitespace.
+    public func text(_ key: String, required: Bool = true, maxLength: Int = 16_384) -> String? {
+        guard let value = value(key, required: required) else { return nil }
+        guard case .string(let text) = value else {
+            fail(key, "\(key) must be a string, got \(value.typeName).", code: "type")
+            return nil
+        }
+        let withoutReturns = text.replacingOccurrences(of: "\r\n", with: "\n")
+        if let problem = Self.controlCharacterProblem(withoutReturns, key: key, allowNewlines: true) {
+            fail(key, problem, code: "control_character")
+            return nil
+        }
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            fail(key, "\(key) must not be empty.", code: "too_short")
+            return nil
+        }
+        if text.unicodeScalars.count > maxLength {
+            fail(key, "\(key) must have at most \(maxLength) characters.", code: "too_long")
+            return nil
+        }
+        return withoutReturns
+    }
+
     /// Control characters have no place in names, emails or secrets; NUL in particular is refused by PostgreSQL
     /// and silently ends a bcrypt password.
     static func controlCharacterProblem(_ text: String, key: String, allowNewlines: Bool) -> String? {

@@ -102,15 +102,59 @@ final class APIRoutes {
                     principal: credential.entryPrincipal,
                     try statement(scope)
                 )
-                services.admission.learn(credential, entry: entry)
-                try await admitted.admitIfDeferred(services.admission, credential)
-                let principal = try Self.authorize(credential, entry: entry, permission: permission, services: services)
-                if Self.isStale(credential, entry: entry), case .apiKey(_, let keyID, _) = credential {
-                    try await services.database.withTenant(credential.tenantID) { tx in try await tx.touchAPIKey(id: keyID) }
-                }
+                let principal = try await Self.confirm(credential, entry: entry, admitted: admitted, permission: permission,
+                                                       services: services)
                 return try render(principal, rows)
             }
         }
+    }
+
+    /// Adds a tenant route whose work must not hold a database transaction (a model call can take seconds): one
+    /// statement enters the tenant and confirms the credential, then `handler` runs with the principal, outside any
+    /// transaction, and may answer with a streamed body.
+    func call(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        _ permission: Permission,
+        _ handler: @escaping @Sendable (Scope, Principal) async throws -> Reply
+    ) {
+        record(method, path, .tenant(permission))
+        let services = self.services
+        let authenticator = Authenticator(services: services)
+        router.on(RouterPath(Self.hummingbirdPath(path)), method: method) { request, context -> Response in
+            let credential = try await authenticator.credential(for: request)
+            let admitted = AdmissionSlot(
+                try await services.admission.admit(credential, pepper: services.configuration.apiKeyPepper)
+            )
+            return try await Self.withHeaders(of: admitted) {
+                let body = try await Self.collectBody(request, context: context)
+                let scope = Scope(request: request, context: context, body: body, services: services)
+                let (entry, _) = try await services.database.read(
+                    credential.tenantID, principal: credential.entryPrincipal, EntryOnly()
+                )
+                let principal = try await Self.confirm(credential, entry: entry, admitted: admitted, permission: permission,
+                                                       services: services)
+                return try await handler(scope, principal)
+            }
+        }
+    }
+
+    /// After a statement that entered the tenant outside a transaction: remembers the limits it read, admits a
+    /// deferred request, confirms the credential and permission, and records an API key's use at most once a minute.
+    static func confirm(
+        _ credential: Authenticator.Credential,
+        entry: TenantEntry,
+        admitted: AdmissionSlot,
+        permission: Permission,
+        services: AppServices
+    ) async throws -> Principal {
+        services.admission.learn(credential, entry: entry)
+        try await admitted.admitIfDeferred(services.admission, credential)
+        let principal = try authorize(credential, entry: entry, permission: permission, services: services)
+        if isStale(credential, entry: entry), case .apiKey(_, let keyID, _) = credential {
+            try await services.database.withTenant(credential.tenantID) { tx in try await tx.touchAPIKey(id: keyID) }
+        }
+        return principal
     }
 
     /// Runs `work` and puts the admission's rate-limit headers on its response, or on its error's.

@@ -15,6 +15,7 @@ struct AppServices: Sendable {
     let auditSigner: AuditSigner
     let vault: SecretVault
     let admission: Admission
+    let models: ModelService
     let keyLocations = KeyLocations()
 }
 

@@ -2,6 +2,7 @@ import ChorusCore
 import Foundation
 public import Hummingbird
 import Hiredis
+import ModelOrchestrator
 public import Logging
 public import Prometheus
 import SecurityHub
@@ -25,7 +26,7 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "chorus"),
-        services: [services.database.client, RedisLifecycle(redis: services.redis)],
+        services: [services.database.client, RedisLifecycle(redis: services.redis), ModelLifecycle(models: services.models)],
         logger: logger
     )
 }
@@ -53,6 +54,9 @@ extension AppServices {
             limiter: RateLimiter(redis: redis, keyPrefix: configuration.rateLimits.keyPrefix, logger: logger),
             settings: configuration.rateLimits
         )
+        self.models = ModelService(
+            database: database, vault: vault, redis: redis, keyPrefix: configuration.rateLimits.keyPrefix, logger: logger
+        )
     }
 }
 
@@ -78,7 +82,25 @@ func buildRouter(
     AuditController().register(on: api)
     PIIController().register(on: api)
     FlowController().register(on: api)
+    ModelController().register(on: api)
+    PromptController().register(on: api)
+    ChatCompletionsController().register(on: api)
     return (router, api.catalog)
+}
+
+/// Writes model usage in batches while the application runs, and what is left when it stops.
+struct ModelLifecycle: Service {
+    let models: ModelService
+
+    func run() async throws {
+        let writer = Task { await models.recorder.run() }
+        try? await gracefulShutdown()
+        writer.cancel()
+        await writer.value
+        // The writer's own last flush ran cancelled; this one runs in the lifecycle's task, which is not.
+        await models.flushUsage()
+        await models.shutdownTransport()
+    }
 }
 
 /// Closes Redis connections when the application shuts down.

@@ -484,7 +484,11 @@ struct FlowController {
     /// What a flow may refer to: this tenant's flows and their published versions. Model routes, prompts and
     /// integrations have no tables yet, so references to them stay unchecked (`nil`) until they do.
     static func references(_ tx: TenantTransaction) async throws -> FlowReferences {
-        FlowReferences(flows: try await tx.publishedFlowVersions())
+        FlowReferences(
+            routes: try await tx.llmRouteNames().union([ModelSnapshot.defaultRouteName]),
+            prompts: try await tx.promptCatalog(),
+            flows: try await tx.publishedFlowVersions()
+        )
     }
 
     /// Who made a change, as flows, versions, experiments and bindings record it.

@@ -3,12 +3,16 @@ import Foundation
 import NIOFoundationCompat
 import HTTPTypes
 import Hummingbird
+import PostgresNIO
+import Storage
 
 /// What a route answers: a status and an optional JSON body.
 struct Reply: Sendable {
     var status: HTTPResponse.Status
     var body: Data?
     var headers: HTTPFields = [:]
+    /// A body written as it is produced (server-sent events), instead of `body`.
+    var stream: ResponseBody?
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -54,8 +58,19 @@ struct Reply: Sendable {
 
     var response: Response {
         var headers = self.headers
+        if let stream { return Response(status: status, headers: headers, body: stream) }
         guard let body else { return Response(status: status, headers: headers) }
         if headers[.contentType] == nil { headers[.contentType] = "application/json" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: body)))
+    }
+}
+
+/// A tenant read that reads nothing: entering the tenant alone confirms a credential in one statement.
+struct EntryOnly: TenantRead {
+    static let name = "entry-only"
+    static let sql = "SELECT 1 AS one WHERE false"
+
+    static func decode(_ row: PostgresRandomAccessRow, from offset: Int) throws -> Int {
+        try row.value(offset, as: Int.self)
     }
 }

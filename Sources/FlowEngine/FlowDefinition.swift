@@ -268,6 +268,12 @@ public struct ModelStep: Sendable {
 public struct PromptReference: Sendable, Hashable, Codable {
     public var name: String
     public var version: Int
+
+    /// A reference to version `version` of the prompt `name`.
+    public init(name: String, version: Int) {
+        self.name = name
+        self.version = version
+    }
     public var description: String { "\(name)@\(version)" }
 }
 

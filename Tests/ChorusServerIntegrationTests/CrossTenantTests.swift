@@ -27,6 +27,12 @@ import Testing
             ["name": "intruder", "arms": [["version": 1, "weight": 1], ["version": 2, "weight": 1]]]
         case ("POST", "/api/v2/flows/{flowId}/simulate"): ["script": [["say": "hello"]]]
         case ("PUT", "/api/v2/flow-bindings/{channel}"): ["entryFlow": victim?.flowID ?? "intruder"]
+        // A route may only name the caller's own providers.
+        case ("PUT", "/api/v2/llm/routes/{route}"):
+            ["targets": [["id": "intruder", "provider": victim?.provider ?? "intruder", "model": "m"]]]
+        case ("POST", "/api/v2/llm/routes/{route}/test"): ["message": "hello"]
+        case ("POST", "/api/v2/llm/chat/completions"):
+            ["model": victim?.route ?? "intruder", "messages": [["role": "user", "content": "hello"]]]
         case ("PUT", _): [:]
         case ("POST", _), ("PATCH", _): [:]
         default: nil
@@ -62,6 +68,9 @@ import Testing
         var flowID: String
         var experimentID: String
         var channel: String
+        var provider: String
+        var route: String
+        var prompt: String
 
         static func make(_ api: API, _ prefix: String) async throws -> Party {
             let tenant = try await api.createTenant(prefix)
@@ -73,7 +82,7 @@ import Testing
             let key = try await api.createKey(
                 tenant, scopes: ["tenant:read", "tenant:write", "members:read", "members:write", "members:owners",
                                  "apikeys:read", "apikeys:write", "pii:read", "pii:write", "pii:unmask", "flows:read",
-                                 "flows:write", "flows:publish"]
+                                 "flows:write", "flows:publish", "models:read", "models:write", "models:use"]
             )
             let recognizer = try await api.call(
                 .post, "/api/v2/pii/recognizers", as: tenant.owner,
@@ -97,13 +106,34 @@ import Testing
             let binding = try await api.call(.put, "/api/v2/flow-bindings/\(channel)", as: tenant.owner,
                                              json: ["entryFlow": flowID, "triggers": [["keyword": "hi", "flow": flowID]]])
             try #require(binding.status == 200, "bind: \(binding.text)")
+            let provider = "prov-\(tenant.slug)"
+            let added = try await api.call(.put, "/api/v2/llm/providers/\(provider)", as: tenant.owner, json: [
+                "kind": "openai-compatible", "baseUrl": "http://127.0.0.1:9/v1", "apiKey": "sk-victim-\(tenant.slug)",
+            ])
+            try #require(added.status == 201, "add provider: \(added.text)")
+            let route = "route-\(tenant.slug)"
+            let saved = try await api.call(.put, "/api/v2/llm/routes/\(route)", as: tenant.owner, json: [
+                "targets": [["id": "only", "provider": provider, "model": "m"]], "lastResort": "secret-\(tenant.slug)",
+            ])
+            try #require(saved.status == 201, "save route: \(saved.text)")
+            let prompt = "prompt-\(tenant.slug)"
+            let written = try await api.call(.post, "/api/v2/prompts/\(prompt)/versions", as: tenant.owner, json: [
+                "message": "first", "template": ["system": "You help \(tenant.slug)."],
+            ])
+            try #require(written.status == 201, "save prompt: \(written.text)")
+            let budget = try await api.call(.put, "/api/v2/llm/budgets", as: tenant.owner, json: [
+                "tenant": ["softLimitMicros": 1_000_000, "hardLimitMicros": 2_000_000],
+            ])
+            try #require(budget.status == 200, "set budget: \(budget.text)")
             return Party(tenant: tenant, admin: admin, editor: editor, invitedID: invitedID, key: key,
-                         recognizerID: recognizerID, flowID: flowID, experimentID: experimentID, channel: channel)
+                         recognizerID: recognizerID, flowID: flowID, experimentID: experimentID, channel: channel,
+                         provider: provider, route: route, prompt: prompt)
         }
 
         var secrets: [String] {
             [tenant.id, tenant.slug, tenant.ownerID, admin.id, editor.id, invitedID, key.id, tenant.ownerEmail,
-             recognizerID, "employees-\(tenant.slug)", flowID, experimentID, channel]
+             recognizerID, "employees-\(tenant.slug)", flowID, experimentID, channel, "sk-victim-\(tenant.slug)",
+             "secret-\(tenant.slug)", "You help \(tenant.slug)."]
         }
 
         /// The tenant's visible state: its name and status, every member and every API key.
@@ -127,6 +157,20 @@ import Testing
                 let triggers = (binding["triggers"] as? [[String: Any]] ?? []).map { "\($0["keyword"] ?? "")→\($0["flow"] ?? "")" }
                 lines.append("binding \(binding["channel"] ?? "") \(binding["entryFlow"] ?? "") \(triggers) \(binding["updatedAt"] ?? "")")
             }
+            for provider in try await api.call(.get, "/api/v2/llm/providers", as: tenant.owner).items {
+                lines.append("provider \(provider["name"] ?? "") \(provider["baseUrl"] ?? "") \(provider["keyLast4"] ?? "") \(provider["updatedAt"] ?? "")")
+            }
+            for route in try await api.call(.get, "/api/v2/llm/routes", as: tenant.owner).items {
+                lines.append("route \(route["name"] ?? "") \(route["revision"] ?? "")")
+            }
+            for prompt in try await api.call(.get, "/api/v2/prompts", as: tenant.owner).items {
+                lines.append("prompt \(prompt["name"] ?? "") \(prompt["version"] ?? "")")
+            }
+            let budgets = try await api.call(.get, "/api/v2/llm/budgets", as: tenant.owner)
+            let own = budgets.json["tenant"] as? [String: Any]
+            lines.append("budget \(own?["softLimitMicros"] ?? "") \(own?["hardLimitMicros"] ?? "") \(budgets.json["spentMicros"] ?? "")")
+            let settings = try await api.call(.get, "/api/v2/llm/settings", as: tenant.owner)
+            lines.append("settings \(settings.text)")
             #expect(lines.count >= 8)
             return lines.sorted()
         }
@@ -160,9 +204,18 @@ import Testing
                     .replacingOccurrences(of: "{version}", with: "1")
                     .replacingOccurrences(of: "{experimentId}", with: victim.experimentID)
                     .replacingOccurrences(of: "{channel}", with: victim.channel)
+                    .replacingOccurrences(of: "{provider}", with: victim.provider)
+                    .replacingOccurrences(of: "{route}", with: victim.route)
+                    .replacingOccurrences(of: "{prompt}", with: victim.prompt)
                 // A binding is keyed by a channel name each tenant picks, so a PUT there sets the caller's own
                 // binding: what must fail is naming the other tenant's flow in it.
-                let refusals = entry.method == "PUT" && entry.path == "/api/v2/flow-bindings/{channel}" ? [422] : [403, 404]
+                // Providers, routes and prompts are named by each tenant too: a write under the other tenant's name is
+                // the caller's own, and is refused here only because its body is empty or names the other tenant's
+                // provider.
+                let ownNames = ["PUT /api/v2/llm/providers/{provider}", "PUT /api/v2/llm/routes/{route}",
+                                "POST /api/v2/prompts/{prompt}/versions"]
+                let refusals = entry.method == "PUT" && entry.path == "/api/v2/flow-bindings/{channel}"
+                    || ownNames.contains("\(entry.method) \(entry.path)") ? [422] : [403, 404]
                 for credential in credentials {
                     let response = try await api.call(method, path, as: credential, json: Self.body(for: entry, victim: victim))
                     checked += 1

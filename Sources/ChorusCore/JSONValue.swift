@@ -13,11 +13,8 @@ public enum JSONValue: Sendable, Equatable, Codable {
     /// Decodes a JSON document.
     /// - Throws: `Problem.malformedBody` when the bytes are not one JSON document.
     public static func parse(_ data: Data) throws -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            throw Problem.malformedBody("The request body is not valid JSON.")
-        }
+        guard let value = read(data) else { throw Problem.malformedBody("The request body is not valid JSON.") }
+        return value
     }
 
     public init(from decoder: any Decoder) throws {

@@ -110,8 +110,9 @@ final class APIRoutes {
     }
 
     /// Adds a tenant route whose work must not hold a database transaction (a model call can take seconds): one
-    /// statement enters the tenant and confirms the credential, then `handler` runs with the principal, outside any
-    /// transaction, and may answer with a streamed body.
+    /// statement enters the tenant and confirms the credential (or the entry read for it within the last second is
+    /// used, see `RecentEntries`), then `handler` runs with the principal, outside any transaction, and may answer
+    /// with a streamed body.
     func call(
         _ method: HTTPRequest.Method,
         _ path: String,
@@ -129,11 +130,18 @@ final class APIRoutes {
             return try await Self.withHeaders(of: admitted) {
                 let body = try await Self.collectBody(request, context: context)
                 let scope = Scope(request: request, context: context, body: body, services: services)
-                let (entry, _) = try await services.database.read(
-                    credential.tenantID, principal: credential.entryPrincipal, EntryOnly()
-                )
-                let principal = try await Self.confirm(credential, entry: entry, admitted: admitted, permission: permission,
+                let principal: Principal
+                if let recent = services.entries.entry(for: credential) {
+                    try await admitted.admitIfDeferred(services.admission, credential)
+                    principal = try Self.authorize(credential, entry: recent, permission: permission, services: services)
+                } else {
+                    let (entry, _) = try await services.database.read(
+                        credential.tenantID, principal: credential.entryPrincipal, EntryOnly()
+                    )
+                    principal = try await Self.confirm(credential, entry: entry, admitted: admitted, permission: permission,
                                                        services: services)
+                    services.entries.remember(entry, for: credential)
+                }
                 return try await handler(scope, principal)
             }
         }

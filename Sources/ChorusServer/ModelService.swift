@@ -15,6 +15,9 @@ import Synchronization
 /// a fresh one loads, so a call never waits for the database once its tenant has been seen. Changes made through
 /// this replica's admin API apply at once; other replicas see them within the lifetime.
 final class ModelService: ModelOrchestrating, Sendable {
+    /// How long a breaker reported closed is believed without asking Redis (see `RedisBreakerStore`).
+    static let trustClosedBreakersFor: Double = 0.25
+
     /// How long a tenant's set-up is used before it is read again.
     static let snapshotLifetime: Double = 2
 
@@ -84,7 +87,8 @@ final class ModelService: ModelOrchestrating, Sendable {
         // Breakers are kept per tenant: target ids are the tenant's own names, and one tenant's failing key must not
         // open another tenant's breaker.
         let breakers: any BreakerStore = redis.map {
-            RedisBreakerStore(redis: $0, keyPrefix: keyPrefix + "llm:breaker:{\(tenant.lowercased)}:", logger: logger)
+            RedisBreakerStore(redis: $0, keyPrefix: keyPrefix + "llm:breaker:{\(tenant.lowercased)}:", logger: logger,
+                              trustClosedFor: Self.trustClosedBreakersFor)
         } ?? LocalBreakerStore(clock: MonotonicClock.seconds)
         let router = ModelRouter(
             caller: caller, breakerPolicy: breakerPolicy, breakers: breakers, cache: cache, tenant: tenant.lowercased,

@@ -270,6 +270,10 @@ final class CallProgress: Sendable {
 extension ModelTransport {
     /// Runs `operation` against the deadlines of `timeouts`; the first deadline it misses cancels it and gives
     /// `timedOut` the error to answer with.
+    ///
+    /// The deadlines are timers on the client's event loops, armed one at a time, rather than a sleeping task: a
+    /// call then costs one task and one scheduled timer, which matters when the gateway adds its latency to every
+    /// model call.
     func withDeadlines<Value: Sendable>(
         _ timeouts: ModelTimeouts,
         streaming: Bool,
@@ -278,52 +282,35 @@ extension ModelTransport {
         timedOut: @escaping @Sendable (ModelError) -> Value
     ) async -> Value {
         let progress = CallProgress()
-        let (starts, started) = AsyncStream.makeStream(of: ContinuousClock.Instant.self)
-        return await withTaskGroup(of: Value?.self) { group in
-            group.addTask {
-                started.yield(.now)
-                started.finish()
-                return await operation(progress)
-            }
-            group.addTask {
-                var iterator = starts.makeAsyncIterator()
-                guard let start = await iterator.next() else { return nil }
-                let missed = await Self.firstMissedDeadline(
-                    timeouts,
-                    streaming: streaming,
-                    start: start,
-                    target: target,
-                    progress: progress
-                )
-                return missed.map(timedOut)
-            }
-            // The deadline task answers `nil` when it is cancelled because the operation ended first.
-            while let outcome = await group.next() {
-                if let outcome {
-                    group.cancelAll()
-                    return outcome
-                }
-            }
-            return timedOut(ModelError(.retryable, message: "The call to \(target) ended without an outcome."))
+        let watch = DeadlineWatch(
+            deadlines: Self.deadlines(timeouts, streaming: streaming, target: target, progress: progress),
+            loop: client.eventLoopGroup.any()
+        )
+        // The clock starts when the call starts running, not when it was asked for (see ``ModelTimeouts``).
+        let work = Task {
+            watch.begin(at: .now())
+            return await operation(progress)
         }
+        watch.onMiss { work.cancel() }
+        let value = await withTaskCancellationHandler {
+            await work.value
+        } onCancel: {
+            work.cancel()
+        }
+        watch.stop()
+        if let missed = watch.missed { return timedOut(missed) }
+        return value
     }
 
-    /// Sleeps until each deadline in turn and returns the error for the first one the call has not met, or `nil`
-    /// when cancelled because the call ended.
-    static func firstMissedDeadline(
+    /// The deadlines of a call in the order they fall due; of equal deadlines, the earlier phase's comes first.
+    static func deadlines(
         _ timeouts: ModelTimeouts,
         streaming: Bool,
-        start: ContinuousClock.Instant,
         target: Target,
         progress: CallProgress
-    ) async -> ModelError? {
-        struct Deadline {
-            var after: Duration
-            var isMet: () -> Bool
-            var error: ModelError
-        }
+    ) -> [DeadlineWatch.Deadline] {
         var deadlines = [
-            Deadline(
+            DeadlineWatch.Deadline(
                 after: timeouts.connect,
                 isMet: { progress.isConnected },
                 error: ModelError(.retryable, message: "connect timeout after \(timeouts.connect.spoken) (\(target))")
@@ -331,7 +318,7 @@ extension ModelTransport {
         ]
         if streaming {
             deadlines.append(
-                Deadline(
+                DeadlineWatch.Deadline(
                     after: timeouts.firstToken,
                     isMet: { progress.hasAnswered },
                     error: ModelError(
@@ -342,23 +329,97 @@ extension ModelTransport {
             )
         }
         deadlines.append(
-            Deadline(
+            DeadlineWatch.Deadline(
                 after: timeouts.total,
                 isMet: { false },
                 error: ModelError(.retryable, message: "no complete answer within \(timeouts.total.spoken) (\(target))")
             )
         )
-        // Stable: of equal deadlines, the earlier phase's error is the one reported.
-        let ordered = deadlines.enumerated().sorted { ($0.element.after, $0.offset) < ($1.element.after, $1.offset) }
-        for deadline in ordered.map(\.element) {
-            do {
-                try await Task.sleep(until: start + deadline.after, clock: .continuous)
-            } catch {
-                return nil
-            }
-            if !deadline.isMet() { return deadline.error }
+        return deadlines.enumerated().sorted { ($0.element.after, $0.offset) < ($1.element.after, $1.offset) }.map(\.element)
+    }
+}
+
+/// A call's deadlines as event-loop timers: when one falls due and its phase is not done, the call is cancelled and
+/// the deadline's error recorded; when it is done, the next deadline is armed.
+final class DeadlineWatch: Sendable {
+    struct Deadline: Sendable {
+        var after: Duration
+        var isMet: @Sendable () -> Bool
+        var error: ModelError
+    }
+
+    private struct State {
+        var start: NIODeadline?
+        var next = 0
+        var timer: Scheduled<Void>?
+        var missed: ModelError?
+        var cancel: (@Sendable () -> Void)?
+        var stopped = false
+    }
+
+    private let deadlines: [Deadline]
+    private let loop: any EventLoop
+    private let state = Mutex(State())
+
+    init(deadlines: [Deadline], loop: any EventLoop) {
+        self.deadlines = deadlines
+        self.loop = loop
+    }
+
+    /// The error of the deadline the call missed, if it missed one.
+    var missed: ModelError? { state.withLock { $0.missed } }
+
+    /// Starts the clock and arms the first deadline.
+    func begin(at start: NIODeadline) {
+        state.withLock { $0.start = start }
+        arm()
+    }
+
+    /// What cancels the call when a deadline is missed; run at once if one already was.
+    func onMiss(_ cancel: @escaping @Sendable () -> Void) {
+        let missedAlready = state.withLock { state -> Bool in
+            state.cancel = cancel
+            return state.missed != nil
         }
-        return nil
+        if missedAlready { cancel() }
+    }
+
+    /// Arms the next deadline.
+    private func arm() {
+        state.withLock { state in
+            guard !state.stopped, let start = state.start, state.next < deadlines.count else { return }
+            let index = state.next
+            let (seconds, attoseconds) = deadlines[index].after.components
+            let due = start + .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+            state.timer = loop.scheduleTask(deadline: due) { [self] in self.fire(index) }
+        }
+    }
+
+    private func fire(_ index: Int) {
+        if deadlines[index].isMet() {
+            let armNext = state.withLock { state -> Bool in
+                guard !state.stopped, state.next == index else { return false }
+                state.next = index + 1
+                return true
+            }
+            if armNext { arm() }
+            return
+        }
+        let cancel = state.withLock { state -> (@Sendable () -> Void)? in
+            guard !state.stopped, state.missed == nil else { return nil }
+            state.missed = deadlines[index].error
+            return state.cancel
+        }
+        cancel?()
+    }
+
+    /// Disarms the watch once the call has ended.
+    func stop() {
+        let timer = state.withLock { state -> Scheduled<Void>? in
+            state.stopped = true
+            return state.timer
+        }
+        timer?.cancel()
     }
 }
 

@@ -6,7 +6,15 @@ import Foundation
 enum WireJSON {
     /// The body as JSON, or `nil` when it is not JSON.
     static func parse(_ data: Data) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: data)
+        JSONValue.read(data)
+    }
+
+    /// A request body; a number JSON cannot express (infinite, not a number) is the caller's mistake.
+    static func requestBody(_ value: JSONValue) throws(ModelError) -> Data {
+        guard value.isFinite else {
+            throw ModelError(.invalidRequest, message: "The request cannot be written as JSON (a number that is not finite?).")
+        }
+        return value.jsonData
     }
 
     static func string(_ value: JSONValue?) -> String? {
@@ -26,9 +34,18 @@ enum WireJSON {
 
     /// A JSON value as compact text with sorted keys, the form tool arguments take.
     static func jsonText(_ value: JSONValue) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(value) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        value.isFinite ? value.jsonText : "{}"
+    }
+}
+
+extension JSONValue {
+    /// Whether every number in it is finite, so that it can be written as JSON.
+    var isFinite: Bool {
+        switch self {
+        case .number(let number): number.isFinite
+        case .array(let elements): elements.allSatisfy(\.isFinite)
+        case .object(let members): members.values.allSatisfy(\.isFinite)
+        case .null, .bool, .string: true
+        }
     }
 }

@@ -30,6 +30,27 @@ import Testing
         #expect(recorder.pending == 0)
     }
 
+    /// A sink that receives a new record during every write, as a busy server does.
+    final class BusySink: UsageSink {
+        let batches = Mutex<[Int]>([])
+        let recorder = Mutex<UsageRecorder?>(nil)
+        func write(_ records: [UsageRecord]) async throws {
+            batches.withLock { $0.append(records.count) }
+            recorder.withLock { $0 }?.record(UsageRecorderTests.record(99))
+        }
+    }
+
+    @Test func aFlushWritesWhatWasPendingAndEndsUnderSteadyArrivals() async {
+        let sink = BusySink()
+        let recorder = UsageRecorder(sink: sink, batchSize: 3, interval: .seconds(60))
+        sink.recorder.withLock { $0 = recorder }
+        for index in 0..<7 { recorder.record(Self.record(index)) }
+        await recorder.flush()
+        // Three batches for the seven pending records; the three that arrived during the writes wait.
+        #expect(sink.batches.withLock { $0 } == [3, 3, 1])
+        #expect(recorder.pending == 3)
+    }
+
     @Test func aFullBatchWakesTheWriterWithoutWaitingForTheInterval() async throws {
         let sink = Sink()
         let recorder = UsageRecorder(sink: sink, batchSize: 2, interval: .seconds(60))

@@ -244,16 +244,7 @@ extension AnthropicCodec {
     }
 
     static func encode(_ value: JSONValue) throws(ModelError) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            return try encoder.encode(value)
-        } catch {
-            throw ModelError(
-                .invalidRequest,
-                message: "The request cannot be written as JSON (a number that is not finite?)."
-            )
-        }
+        try WireJSON.requestBody(value)
     }
 }
 

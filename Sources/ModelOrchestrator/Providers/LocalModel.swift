@@ -66,8 +66,6 @@ public struct LocalModel: Sendable {
     }
 
     static func encode(_ value: JSONValue) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+        value.jsonText
     }
 }

@@ -69,7 +69,7 @@ extension OpenAIChatCodec {
                 output.append(.finish(reason))
                 return
             }
-            guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(data.utf8)),
+            guard let json = WireJSON.parse(Data(data.utf8)),
                 case .object(let chunk) = json
             else {
                 fail(

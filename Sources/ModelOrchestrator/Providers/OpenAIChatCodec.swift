@@ -220,13 +220,7 @@ public struct OpenAIChatCodec: ProviderCodec {
             }
         }
 
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            return try encoder.encode(JSONValue.object(body))
-        } catch {
-            throw ModelError(.invalidRequest, message: "The request cannot be written as JSON: \(error).")
-        }
+        return try WireJSON.requestBody(.object(body))
     }
 
     private func messages(for request: ModelRequest) throws(ModelError) -> [JSONValue] {
@@ -299,7 +293,7 @@ public struct OpenAIChatCodec: ProviderCodec {
         guard (200..<300).contains(status) else {
             return .failure(Self.classify(status: status, headers: headers, body: body))
         }
-        guard let json = try? JSONDecoder().decode(JSONValue.self, from: body), case .object(let root) = json else {
+        guard let json = WireJSON.parse(body), case .object(let root) = json else {
             return .failure(Self.malformed(status: status, "The response body is not a JSON object.", body: body))
         }
         if let details = Wire.errorDetails(in: json), root["choices"] == nil {
@@ -380,7 +374,7 @@ public struct OpenAIChatCodec: ProviderCodec {
 
     /// Classifies an error response by its status, its headers and whatever its body says.
     static func classify(status: Int, headers: [(name: String, value: String)], body: Data) -> ModelError {
-        let json = try? JSONDecoder().decode(JSONValue.self, from: body)
+        let json = WireJSON.parse(body)
         return classify(status: status, headers: headers, details: json.flatMap(Wire.errorDetails), body: body)
     }
 
@@ -593,10 +587,7 @@ extension OpenAIChatCodec {
         }
 
         static func compact(_ value: JSONValue) -> String {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            guard let data = try? encoder.encode(value) else { return "" }
-            return String(decoding: data, as: UTF8.self)
+            value.jsonText
         }
 
         private static func describe(_ value: JSONValue?) -> String {

@@ -38,7 +38,7 @@ public struct QualityChecks: Sendable, Equatable {
         if rejectRefusal, response.finishReason == .refusal { return "refusal" }
         if let maxLength, response.text.count > maxLength { return "answer longer than \(maxLength) characters" }
         if validateSchema, let schema = request.responseSchema, response.toolCalls.isEmpty {
-            guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(response.text.utf8)) else {
+            guard let value = JSONValue.read(Data(response.text.utf8)) else {
                 return "structured output is not JSON"
             }
             if let mismatch = Self.mismatch(value, schema, at: "") { return "structured output does not follow the schema: \(mismatch)" }

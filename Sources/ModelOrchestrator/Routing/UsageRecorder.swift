@@ -98,11 +98,15 @@ public final class UsageRecorder: Sendable {
         await flush()
     }
 
-    /// Writes everything gathered so far, a batch at a time; stops at the first failed write, keeping its records.
+    /// Writes what had gathered when it was called, a batch at a time; stops at the first failed write, keeping its
+    /// records. Records that arrive meanwhile wait for the next flush, so that under steady load a flush ends, and
+    /// batches stay full instead of shrinking to what arrived during the previous write.
     public func flush() async {
-        while true {
-            let batch = buffer.withLock { Array($0.records.prefix(batchSize)) }
+        var remaining = pending
+        while remaining > 0 {
+            let batch = buffer.withLock { Array($0.records.prefix(min(batchSize, remaining))) }
             guard !batch.isEmpty else { return }
+            remaining -= batch.count
             do {
                 try await sink.write(batch)
             } catch {

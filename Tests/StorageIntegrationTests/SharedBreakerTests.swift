@@ -71,4 +71,44 @@ import Testing
         #expect(await store.state(of: "x") == .open)
         try await redis.shutdown()
     }
+
+    /// As the server runs them: a closed breaker is trusted for a while without asking Redis, and successes are
+    /// recorded without waiting. A replica that trusted it closed sees another replica's opening once its trust
+    /// runs out; the replica whose calls fail sees it at once.
+    @Test func aTrustedClosedBreakerSeesAnotherReplicasOpeningWhenTheTrustRunsOut() async throws {
+        let redis = RedisClient(configuration: try RedisConfiguration(url: try TestEnvironment.value("CHORUS_TEST_REDIS_URL")))
+        let prefix = "test:breaker:\(UUID().uuidString.prefix(8))"
+        let policy = CircuitBreaker.Policy(failureRatio: 0.5, minimumRequests: 4, window: 30, openDuration: 60, halfOpenProbes: 2)
+        let failing = RedisBreakerStore(redis: redis, keyPrefix: prefix, trustClosedFor: 0.3)
+        let trusting = RedisBreakerStore(redis: redis, keyPrefix: prefix, trustClosedFor: 0.3)
+        #expect(await trusting.allows("a", policy: policy))
+        for _ in 0..<4 {
+            #expect(await failing.allows("a", policy: policy))
+            await failing.record("a", success: false, policy: policy)
+        }
+        #expect(await failing.allows("a", policy: policy) == false)
+        #expect(await failing.state(of: "a") == .open)
+        // Still within its trust, the other replica lets a call through; after it, the breaker is open there too.
+        #expect(await trusting.allows("a", policy: policy))
+        try await Task.sleep(for: .milliseconds(350))
+        #expect(await trusting.allows("a", policy: policy) == false)
+        // Successes recorded without waiting still count: a healthy target's breaker stays closed with calls counted.
+        for _ in 0..<5 {
+            #expect(await trusting.allows("b", policy: policy))
+            await trusting.record("b", success: true, policy: policy)
+        }
+        var counted = 0
+        for _ in 0..<50 {
+            let fields = try await redis.send(["HGETALL", "{\(prefix)}:b"])
+            if case .array(let items) = fields {
+                counted = stride(from: 0, to: items.count - 1, by: 2).reduce(0) { total, index in
+                    items[index].text?.hasPrefix("c") == true ? total + (Int(items[index + 1].text ?? "") ?? 0) : total
+                }
+            }
+            if counted == 5 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(counted == 5)
+        try await redis.shutdown()
+    }
 }

@@ -46,9 +46,15 @@ let package = Package(
             path: "Benchmarks/FlowBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
+        .target(
+            name: "LLMLatencyShared",
+            path: "LLMLatency/Shared",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "LLMUpstream",
             dependencies: [
+                "LLMLatencyShared",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -60,6 +66,7 @@ let package = Package(
         .executableTarget(
             name: "LLMLoad",
             dependencies: [
+                "LLMLatencyShared",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

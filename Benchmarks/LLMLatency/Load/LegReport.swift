@@ -1,3 +1,4 @@
+import LLMLatencyShared
 /// What one target did over its measured phases.
 struct LegReport: Sendable {
     /// The p50 and p99 of one measured slice, from the scheduled send time.
@@ -76,21 +77,7 @@ struct LegReport: Sendable {
     }
 
     static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        JSONString.quoted(text)
     }
 
     static func decimal(_ value: Double, places: Int) -> String {

@@ -1,3 +1,4 @@
+import LLMLatencyShared
 import NIOCore
 
 /// The simulator's fixed answer, encoded once, and the bodies it is written into: a chat completion, the events of
@@ -15,7 +16,7 @@ struct CompletionAnswer: Sendable {
 
     /// - Parameter text: the assistant's answer to every request.
     init(text: String) {
-        content = Array(Self.escaped(text).utf8)
+        content = Array(JSONString.escaped(text).utf8)
         var words: [String] = []
         var word = ""
         for character in text {
@@ -26,7 +27,7 @@ struct CompletionAnswer: Sendable {
             word.append(character)
         }
         if !word.isEmpty { words.append(word) }
-        pieces = words.map { Array(Self.escaped($0).utf8) }
+        pieces = words.map { Array(JSONString.escaped($0).utf8) }
         completionTokens = max(1, (text.utf8.count + 3) / 4)
     }
 
@@ -171,25 +172,6 @@ struct CompletionAnswer: Sendable {
             + #""completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"#
             + #""accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}"#).utf8
     )
-
-    private static func escaped(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
 }
 
 extension CompletionAnswer {

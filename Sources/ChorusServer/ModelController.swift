@@ -407,7 +407,7 @@ struct ModelController {
             }
         }
         let events = try await tx.llmBudgetEvents(month: now).map {
-            BudgetsDTO.Event(scope: $0.scope, kind: $0.kind, spentMicros: $0.spent, limitMicros: $0.limit, at: $0.at)
+            BudgetsDTO.Event(scope: $0.scope == "*" ? "tenant" : $0.scope, kind: $0.kind, spentMicros: $0.spent, limitMicros: $0.limit, at: $0.at)
         }
         let month = String(TenantTransaction.monthText(now).prefix(7))
         return BudgetsDTO(month: month, tenant: tenant, routes: routes, spentMicros: total, spentByRouteMicros: spend, events: events)

@@ -297,4 +297,44 @@ import Testing
             #expect(known.json["valid"] as? Bool == true, "\(known.text)")
         }
     }
+
+    @Test func requestAndTokenLimitsPerTenantAndProvider() async throws {
+        try await ProviderSimulator.run { simulator in
+            try await Harness.withAPI { api in
+                let tenant = try await api.createTenant("limits")
+                // The provider takes one call a minute; the route falls back to the local provider past it.
+                let provider = try await api.call(.put, "/api/v2/llm/providers/sim", as: tenant.owner, json: [
+                    "kind": "openai", "baseUrl": simulator.baseURL + "/v1", "apiKey": "sk-test-1234567890abcd",
+                    "requestsPerMinute": 1,
+                ])
+                try #require(provider.status == 201, "\(provider.text)")
+                let saved = try await api.call(.put, "/api/v2/llm/routes/support", as: tenant.owner, json: Self.route([
+                    ["id": "sim", "provider": "sim", "model": "gpt-4o-mini"], ["id": "local", "provider": "local"],
+                ]))
+                try #require(saved.status == 201, "\(saved.text)")
+                let key = try await api.createKey(tenant, scopes: ["models:use"])
+                let first = try await api.call(.post, "/api/v2/llm/chat/completions", as: .bearer(key.key), json: Self.chat(model: "support"))
+                #expect(first.headers[HTTPField.Name("X-Chorus-Target")!] == "sim", "\(first.text)")
+                let second = try await api.call(.post, "/api/v2/llm/chat/completions", as: .bearer(key.key), json: Self.chat(model: "support"))
+                #expect(second.status == 200 && second.headers[HTTPField.Name("X-Chorus-Target")!] == "local", "\(second.text)")
+
+                // The tenant's own limits: three calls a minute, and 20 tokens a minute.
+                let settings = try await api.call(.put, "/api/v2/llm/settings", as: tenant.owner, json: [
+                    "requestsPerMinute": 3, "tokensPerMinute": 20, "fallbackText": "We are busy.\nTry later.",
+                ])
+                #expect(settings.status == 200 && settings.string("fallbackText") == "We are busy.\nTry later.")
+                let local = try await api.call(.post, "/api/v2/llm/chat/completions", as: .bearer(key.key), json: Self.chat(model: "default"))
+                #expect((local.json["choices"] as? [[String: Any]])?.first.flatMap { ($0["message"] as? [String: Any])?["content"] as? String }
+                        == "We are busy.\nTry later.", "\(local.text)")
+                var refused: APIResponse?
+                for _ in 0..<4 {
+                    let answer = try await api.call(.post, "/api/v2/llm/chat/completions", as: .bearer(key.key), json: Self.chat(model: "default"))
+                    if answer.status == 429 { refused = answer; break }
+                }
+                let limited = try #require(refused)
+                #expect(limited.problemCode == "model-limit-reached" && limited.headers[.retryAfter] != nil, "\(limited.text)")
+                #expect(limited.string("detail")?.contains("a minute is reached") == true)
+            }
+        }
+    }
 }

@@ -108,7 +108,7 @@ public struct AnthropicCodec: ProviderCodec {
         return ProviderHTTPRequest(
             url: Self.trimmed(endpoint.baseURL) + "/v1/messages",
             headers: headers,
-            body: try Self.encode(.object(body))
+            body: try WireJSON.requestBody(.object(body))
         )
     }
 
@@ -241,10 +241,6 @@ extension AnthropicCodec {
         var url = baseURL
         while url.hasSuffix("/") { url.removeLast() }
         return url
-    }
-
-    static func encode(_ value: JSONValue) throws(ModelError) -> Data {
-        try WireJSON.requestBody(value)
     }
 }
 

@@ -81,7 +81,7 @@ public struct GeminiCodec: ProviderCodec {
         return ProviderHTTPRequest(
             url: base + "/v1beta/models/" + model + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent"),
             headers: headers,
-            body: try Self.encode(.object(body))
+            body: try WireJSON.requestBody(.object(body))
         )
     }
 
@@ -232,10 +232,6 @@ extension GeminiCodec {
         guard let range = id.range(of: signatureSeparator) else { return nil }
         let signature = id[range.upperBound...]
         return signature.isEmpty ? nil : String(signature)
-    }
-
-    static func encode(_ value: JSONValue) throws(ModelError) -> Data {
-        try WireJSON.requestBody(value)
     }
 }
 

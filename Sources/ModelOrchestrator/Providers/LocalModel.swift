@@ -24,7 +24,7 @@ public struct LocalModel: Sendable {
     public func respond(to request: ModelRequest) -> ModelResponse {
         let text: String
         if let schema = request.responseSchema {
-            text = Self.encode(Self.value(for: schema, text: fallbackText))
+            text = Self.value(for: schema, text: fallbackText).jsonText
         } else {
             text = fallbackText
         }
@@ -63,9 +63,5 @@ public struct LocalModel: Sendable {
         case "null": return .null
         default: return .string(text)
         }
-    }
-
-    static func encode(_ value: JSONValue) -> String {
-        value.jsonText
     }
 }

@@ -57,7 +57,7 @@ public struct OllamaCodec: ProviderCodec {
         }
         var base = endpoint.baseURL
         while base.hasSuffix("/") { base.removeLast() }
-        return ProviderHTTPRequest(url: base + "/api/chat", headers: headers, body: try Self.encode(.object(body)))
+        return ProviderHTTPRequest(url: base + "/api/chat", headers: headers, body: try WireJSON.requestBody(.object(body)))
     }
 
     /// Reads a non-streamed chat response, or classifies its error.
@@ -151,10 +151,6 @@ extension OllamaCodec {
             )
         }
         return value
-    }
-
-    static func encode(_ value: JSONValue) throws(ModelError) -> Data {
-        try WireJSON.requestBody(value)
     }
 }
 

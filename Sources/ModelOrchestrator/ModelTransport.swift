@@ -103,112 +103,26 @@ public final class ModelTransport: Sendable {
     }
 
     /// Sends a non-streaming request and hands the whole response to the codec.
-    ///
-    /// It uses the client's delegate interface rather than its async one: the answer is gathered on the
-    /// connection's event loop and handed over once, and the delegate learns when the request head is on a
-    /// connection (the connect deadline) without a streamed request body.
     private func exchange(
         _ call: ProviderHTTPRequest,
         codec: some ProviderCodec,
         target: Target,
         progress: CallProgress
     ) async -> Result<ModelResponse, ModelError> {
-        let request: HTTPClient.Request
+        let response: HTTPClientResponse
         do {
-            var headers = HTTPHeaders()
-            for header in call.headers { headers.add(name: header.name, value: header.value) }
-            request = try HTTPClient.Request(
-                url: call.url, method: HTTPMethod(rawValue: call.method), headers: headers,
-                body: .byteBuffer(ByteBuffer(bytes: call.body))
-            )
+            response = try await client.execute(clientRequest(call, progress: progress), deadline: .distantFuture)
         } catch {
             return .failure(Self.unreachable(error, target: target))
         }
-        let delegate = WholeAnswer(progress: progress, limit: Self.maximumResponseBytes)
-        let task = client.execute(request: request, delegate: delegate, deadline: nil)
-        let answer: WholeAnswer.Answer
-        do {
-            answer = try await withTaskCancellationHandler {
-                try await task.futureResult.get()
-            } onCancel: {
-                task.cancel()
-            }
-        } catch let tooLarge as WholeAnswer.TooLarge {
-            return .failure(
-                ModelError(
-                    .malformedResponse,
-                    status: tooLarge.status,
-                    message: "The response is larger than \(Self.maximumResponseBytes >> 20) MiB."
-                )
-            )
-        } catch {
-            guard let status = delegate.status else { return .failure(Self.unreachable(error, target: target)) }
-            if Task.isCancelled {
-                return .failure(ModelError(.retryable, status: status, message: "The call was cancelled."))
-            }
-            return .failure(
-                ModelError(.malformedResponse, status: status, message: "The response was cut short: \(error).")
-            )
-        }
-        return codec.response(status: answer.status, headers: answer.headers, body: answer.body)
-    }
-}
-
-/// Gathers a whole answer on the connection's event loop, up to a limit, and notes the call's progress: the request
-/// head on a connection, then the response head. Its state is only touched on that event loop, one callback at a
-/// time, as the client guarantees.
-final class WholeAnswer: HTTPClientResponseDelegate, @unchecked Sendable {
-    struct Answer: Sendable {
-        var status: Int
-        var headers: [(name: String, value: String)]
-        var body: Data
-    }
-
-    /// The body passed the limit.
-    struct TooLarge: Error {
-        var status: Int
-    }
-
-    private let progress: CallProgress
-    private let limit: Int
-    private var head: HTTPResponseHead?
-    private var body = ByteBuffer()
-    private let received = Mutex<Int?>(nil)
-
-    init(progress: CallProgress, limit: Int) {
-        self.progress = progress
-        self.limit = limit
-    }
-
-    /// The response status, once its head arrived.
-    var status: Int? { received.withLock { $0 } }
-
-    func didSendRequestHead(task: HTTPClient.Task<Answer>, _ head: HTTPRequestHead) {
-        progress.markConnected()
-    }
-
-    func didReceiveHead(task: HTTPClient.Task<Answer>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
-        self.head = head
-        received.withLock { $0 = Int(head.status.code) }
         progress.markAnswered()
-        return task.eventLoop.makeSucceededVoidFuture()
-    }
-
-    func didReceiveBodyPart(task: HTTPClient.Task<Answer>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        guard body.readableBytes + buffer.readableBytes <= limit else {
-            return task.eventLoop.makeFailedFuture(TooLarge(status: Int(head?.status.code ?? 0)))
+        let status = Int(response.status.code)
+        switch await Self.wholeBody(of: response) {
+        case .success(let body):
+            return codec.response(status: status, headers: Self.headers(of: response), body: body)
+        case .failure(let error):
+            return .failure(error)
         }
-        var buffer = buffer
-        body.writeBuffer(&buffer)
-        return task.eventLoop.makeSucceededVoidFuture()
-    }
-
-    func didFinishRequest(task: HTTPClient.Task<Answer>) throws -> Answer {
-        Answer(
-            status: Int(head?.status.code ?? 0),
-            headers: head?.headers.map { (name: $0.name, value: $0.value) } ?? [],
-            body: Data(body.readableBytesView)
-        )
     }
 }
 

@@ -302,8 +302,7 @@ struct ModelController {
     /// Sends a real call through a saved route and reports what happened: which targets were tried and why they
     /// failed, who answered, the tokens and the cost. The call counts towards usage and budgets like any other.
     @Sendable func testRoute(_ scope: Scope, _ principal: Principal) async throws -> Reply {
-        let name = scope.context.parameters.get("route") ?? ""
-        guard FlowDefinition.isValidID(name) else { throw Self.noRoute }
+        let name = try scope.slug("route", notFound: Self.noRoute)
         let body = try scope.reader()
         let message = body.text("message", maxLength: 32_000)
         let system = body.text("system", required: false, maxLength: 32_000)
@@ -513,17 +512,7 @@ struct ModelController {
 
     /// A name from the path; a malformed one is a 404 when reading and a 422 when writing.
     static func name(_ scope: TenantScope, _ parameter: String, forWriting: Bool = false) throws -> String {
-        let name = scope.scope.context.parameters.get(parameter) ?? ""
-        guard FlowDefinition.isValidID(name) else {
-            if forWriting {
-                throw Problem.validation([.init(
-                    pointer: "/\(parameter)",
-                    detail: "A \(parameter) name is 1 to 64 lower-case letters, digits, dashes and underscores, starting with a letter or digit.",
-                    code: "format"
-                )])
-            }
-            throw parameter == "route" ? noRoute : noProvider
-        }
+        let name = try scope.scope.slug(parameter, notFound: parameter == "route" ? noRoute : noProvider, forWriting: forWriting)
         if forWriting, parameter == "provider", name == LocalModel.name {
             throw Problem.validation([.init(pointer: "/provider", detail: "local is the built-in provider's name.", code: "reserved")])
         }

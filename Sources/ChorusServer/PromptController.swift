@@ -166,17 +166,6 @@ struct PromptController {
     }
 
     static func name(_ scope: TenantScope, forWriting: Bool = false) throws -> String {
-        let name = scope.scope.context.parameters.get("prompt") ?? ""
-        guard FlowDefinition.isValidID(name) else {
-            if forWriting {
-                throw Problem.validation([.init(
-                    pointer: "/prompt",
-                    detail: "A prompt name is 1 to 64 lower-case letters, digits, dashes and underscores, starting with a letter or digit.",
-                    code: "format"
-                )])
-            }
-            throw noPrompt
-        }
-        return name
+        try scope.scope.slug("prompt", notFound: noPrompt, forWriting: forWriting)
     }
 }

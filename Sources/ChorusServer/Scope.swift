@@ -1,4 +1,5 @@
 import ChorusCore
+import FlowEngine
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -26,6 +27,21 @@ struct Scope: Sendable {
 
     /// A query parameter.
     func query(_ name: String) -> String? { request.uri.queryParameters.get(name) }
+
+    /// A path parameter that names something by slug (a route, a provider, a prompt): a malformed one is `notFound`
+    /// when reading, and a validation error at `/<name>` when writing, since the write would create it.
+    func slug(_ name: String, notFound: Problem, forWriting: Bool = false) throws -> String {
+        let slug = context.parameters.get(name) ?? ""
+        guard FlowDefinition.isValidID(slug) else {
+            guard forWriting else { throw notFound }
+            throw Problem.validation([.init(
+                pointer: "/\(name)",
+                detail: "A \(name) name is 1 to 64 lower-case letters, digits, dashes and underscores, starting with a letter or digit.",
+                code: "format"
+            )])
+        }
+        return slug
+    }
 }
 
 /// A tenant route's scope: the caller's principal, narrowed to what their credential grants now, inside a

@@ -421,16 +421,31 @@ struct GatewayRequestReader {
         if required { fail(pointer, .required, "\(name) is required.") }
     }
 
-    private mutating func string(_ value: JSONValue?, at pointer: String, name: String, required: Bool) -> String? {
+    /// The member's value as `extract` reads it: `nil` when absent (an error if `required`), or of another type than
+    /// `expected` says (an error).
+    private mutating func typed<Value>(
+        _ value: JSONValue?,
+        at pointer: String,
+        name: String,
+        required: Bool,
+        expected: String,
+        _ extract: (JSONValue) -> Value?
+    ) -> Value? {
         guard let value = Self.present(value) else {
             missing(pointer, name: name, required: required)
             return nil
         }
-        guard case .string(let text) = value else {
-            fail(pointer, .type, "\(name) must be a string, not \(Self.article(value)).")
+        guard let typed = extract(value) else {
+            fail(pointer, .type, "\(name) must be \(expected), not \(Self.article(value)).")
             return nil
         }
-        return text
+        return typed
+    }
+
+    private mutating func string(_ value: JSONValue?, at pointer: String, name: String, required: Bool) -> String? {
+        typed(value, at: pointer, name: name, required: required, expected: "a string") {
+            if case .string(let text) = $0 { text } else { nil }
+        }
     }
 
     /// A string with something in it besides white space; returned as given.
@@ -446,22 +461,17 @@ struct GatewayRequestReader {
     }
 
     private mutating func bool(_ value: JSONValue?, at pointer: String, name: String) -> Bool? {
-        guard let value = Self.present(value) else { return nil }
-        guard case .bool(let flag) = value else {
-            fail(pointer, .type, "\(name) must be true or false, not \(Self.article(value)).")
-            return nil
+        typed(value, at: pointer, name: name, required: false, expected: "true or false") {
+            if case .bool(let flag) = $0 { flag } else { nil }
         }
-        return flag
     }
 
     private mutating func number(_ value: JSONValue?, at pointer: String, name: String, range: ClosedRange<Double>)
         -> Double?
     {
-        guard let value = Self.present(value) else { return nil }
-        guard case .number(let number) = value else {
-            fail(pointer, .type, "\(name) must be a number, not \(Self.article(value)).")
-            return nil
-        }
+        guard let number = typed(value, at: pointer, name: name, required: false, expected: "a number", {
+            if case .number(let number) = $0 { number } else { nil }
+        }) else { return nil }
         guard range.contains(number) else {
             fail(
                 pointer,
@@ -488,29 +498,17 @@ struct GatewayRequestReader {
     }
 
     private mutating func array(_ value: JSONValue?, at pointer: String, name: String, required: Bool) -> [JSONValue]? {
-        guard let value = Self.present(value) else {
-            missing(pointer, name: name, required: required)
-            return nil
+        typed(value, at: pointer, name: name, required: required, expected: "an array") {
+            if case .array(let items) = $0 { items } else { nil }
         }
-        guard case .array(let items) = value else {
-            fail(pointer, .type, "\(name) must be an array, not \(Self.article(value)).")
-            return nil
-        }
-        return items
     }
 
     private mutating func object(_ value: JSONValue?, at pointer: String, name: String, required: Bool)
         -> [String: JSONValue]?
     {
-        guard let value = Self.present(value) else {
-            missing(pointer, name: name, required: required)
-            return nil
+        typed(value, at: pointer, name: name, required: required, expected: "an object") {
+            if case .object(let fields) = $0 { fields } else { nil }
         }
-        guard case .object(let fields) = value else {
-            fail(pointer, .type, "\(name) must be an object, not \(Self.article(value)).")
-            return nil
-        }
-        return fields
     }
 
     /// `2` rather than `2.0`.

@@ -250,13 +250,13 @@ final class ModelService: ModelOrchestrating, Sendable {
             }
         }
         let added = models.state.withLock { $0.addedSpend }
-        switch snapshot.budgetVerdict(route: name, added: added) {
-        case .allow, .allowSoftLimitReached:
-            break
-        case .reject(let error):
+        switch snapshot.budgetDecision(route: name, added: added) {
+        case .failure(let error):
             return .failure(error)
-        case .downgrade:
+        case .success(.downgrade):
             route = route.downgraded()
+        case .success:
+            break
         }
         return .success(PreparedCall(models: models, snapshot: snapshot, route: route))
     }

@@ -13,14 +13,6 @@ struct ModelSnapshot: Sendable {
         var endpoint: ProviderEndpoint
     }
 
-    /// What the budgets say about a call.
-    enum BudgetVerdict: Sendable {
-        case allow
-        case allowSoftLimitReached
-        case reject(ModelError)
-        case downgrade
-    }
-
     var providers: [String: Provider]
     var routes: [String: ModelRoute]
     var settings: LLMSettingsRecord
@@ -90,29 +82,25 @@ struct ModelSnapshot: Sendable {
         SecretContext(tenantID: tenant, table: "llm_providers", column: "sealed_key", row: provider)
     }
 
-    /// The stricter of the tenant's and the route's budgets, given this month's spending plus what this replica
-    /// added since reading it.
-    func budgetVerdict(route: String, added: [String: Int64]) -> BudgetVerdict {
+    /// What the tenant's and the route's budgets say about a call, given this month's spending plus what this
+    /// replica added since reading it.
+    /// - Returns: the stricter of the two decisions (`BudgetDecision.combined`), or the error of the first budget
+    ///   that refuses the call.
+    func budgetDecision(route: String, added: [String: Int64]) -> Result<BudgetDecision, ModelError> {
         let routeSpent = (spend[route] ?? 0) + (added[route] ?? 0)
         let tenantSpent = spend.values.reduce(0, +) + added.values.reduce(0, +)
-        var verdict = BudgetVerdict.allow
+        var decision = BudgetDecision.allow
         for (scope, spent) in [("*", tenantSpent), (route, routeSpent)] {
             guard let budget = budgets[scope] else { continue }
-            switch budget.decision(spent: spent) {
-            case .allow:
-                break
-            case .allowSoftLimitReached:
-                if case .allow = verdict { verdict = .allowSoftLimitReached }
-            case .downgrade:
-                if case .reject = verdict { continue }
-                verdict = .downgrade
-            case .reject:
-                return .reject(BudgetDecision.rejection(
+            let own = budget.decision(spent: spent)
+            if own == .reject {
+                return .failure(BudgetDecision.rejection(
                     budget: scope == "*" ? "tenant's" : "route \(route)'s", spent: spent, hard: budget.hard ?? 0
                 ))
             }
+            decision = decision.combined(with: own)
         }
-        return verdict
+        return .success(decision)
     }
 }
 

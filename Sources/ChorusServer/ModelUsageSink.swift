@@ -54,9 +54,14 @@ struct PostgresUsageSink: UsageSink {
             let added = routes.values.reduce(0) { $0 + $1.after - $1.before }
             crossings.append(("*", tenantAfter - added, tenantAfter))
             for (scope, before, after) in crossings {
-                guard let budget = budgets.first(where: { $0.scope == scope }) else { continue }
-                for (kind, limit) in [("soft_limit_reached", budget.softLimit), ("hard_limit_reached", budget.hardLimit)] {
-                    guard let limit, before < limit, after >= limit else { continue }
+                guard let record = budgets.first(where: { $0.scope == scope }) else { continue }
+                let budget = Budget(soft: record.softLimit, hard: record.hardLimit)
+                let cost = after - before
+                for (kind, limit, crossed) in [
+                    ("soft_limit_reached", budget.soft, budget.crossesSoftLimit(spentBefore: before, cost: cost)),
+                    ("hard_limit_reached", budget.hard, budget.crossesHardLimit(spentBefore: before, cost: cost)),
+                ] {
+                    guard crossed, let limit else { continue }
                     if try await tx.insertLLMBudgetEvent(month: month, scope: scope, kind: kind, spent: after, limit: limit) {
                         logger.notice("model budget limit reached", metadata: [
                             "tenant": "\(tx.tenantID.uuidString.lowercased())", "scope": "\(scope)", "kind": "\(kind)",

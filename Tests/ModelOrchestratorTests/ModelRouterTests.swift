@@ -204,6 +204,8 @@ func answer(_ text: String) -> Result<ModelResponse, ModelError> {
         #expect(Budget(hard: 10_000_000, hardAction: .downgrade).decision(spent: 10_000_001) == .downgrade)
         #expect(budget.crossesSoftLimit(spentBefore: 7_999_999, cost: 1))
         #expect(!budget.crossesSoftLimit(spentBefore: 8_000_000, cost: 5))
+        #expect(budget.crossesHardLimit(spentBefore: 9_999_999, cost: 1))
+        #expect(!budget.crossesHardLimit(spentBefore: 0, cost: 1))
         #expect(Budget().decision(spent: .max) == .allow)
     }
 

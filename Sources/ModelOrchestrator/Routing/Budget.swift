@@ -32,8 +32,17 @@ public struct Budget: Sendable, Equatable, Codable {
     /// Whether the soft limit is crossed by a call costing `cost` after `spentBefore`: the moment to emit the event,
     /// once per month.
     public func crossesSoftLimit(spentBefore: Int64, cost: Int64) -> Bool {
-        guard let soft else { return false }
-        return spentBefore < soft && spentBefore + cost >= soft
+        Self.crosses(soft, spentBefore: spentBefore, cost: cost)
+    }
+
+    /// Whether the hard limit is crossed by a call costing `cost` after `spentBefore`, once per month as well.
+    public func crossesHardLimit(spentBefore: Int64, cost: Int64) -> Bool {
+        Self.crosses(hard, spentBefore: spentBefore, cost: cost)
+    }
+
+    private static func crosses(_ limit: Int64?, spentBefore: Int64, cost: Int64) -> Bool {
+        guard let limit else { return false }
+        return spentBefore < limit && spentBefore + cost >= limit
     }
 }
 

@@ -20,6 +20,29 @@ struct AppServices: Sendable {
     let entries = RecentEntries()
 }
 
+/// A map under a lock that holds at most `capacity` entries: when full, it starts over. For caches of things that
+/// are cheap to read again (a key's location, a tenant entry, a prompt version).
+final class BoundedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private let capacity: Int
+    private let entries = Mutex<[Key: Value]>([:])
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    subscript(key: Key) -> Value? {
+        get { entries.withLock { $0[key] } }
+        set {
+            entries.withLock { entries in
+                if entries.count >= capacity {
+                    entries.removeAll(keepingCapacity: true)
+                }
+                entries[key] = newValue
+            }
+        }
+    }
+}
+
 /// What entering a tenant read for a credential, kept for a second for the routes registered with
 /// `APIRoutes.call` (model calls), so that a busy client costs no database round trip per call. The credential's
 /// secret is still checked against the entry on every request; a revoked key, a removed member, a role change or a
@@ -27,7 +50,7 @@ struct AppServices: Sendable {
 final class RecentEntries: Sendable {
     static let lifetime: Double = 1
     static let capacity = 10_000
-    private let entries = Mutex<[String: (entry: TenantEntry, readAt: Double)]>([:])
+    private let entries = BoundedMap<String, (entry: TenantEntry, readAt: Double)>(capacity: capacity)
 
     static func key(_ credential: Authenticator.Credential) -> String {
         switch credential {
@@ -38,35 +61,27 @@ final class RecentEntries: Sendable {
 
     /// The entry read for `credential` less than ``lifetime`` ago, if any.
     func entry(for credential: Authenticator.Credential) -> TenantEntry? {
-        let now = ProcessInfo.processInfo.systemUptime
-        return entries.withLock { entries in
-            guard let found = entries[Self.key(credential)], now - found.readAt < Self.lifetime else { return nil }
-            return found.entry
-        }
+        guard let found = entries[Self.key(credential)],
+            ProcessInfo.processInfo.systemUptime - found.readAt < Self.lifetime
+        else { return nil }
+        return found.entry
     }
 
     func remember(_ entry: TenantEntry, for credential: Authenticator.Credential) {
-        let now = ProcessInfo.processInfo.systemUptime
-        entries.withLock { entries in
-            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[Self.key(credential)] = (entry, now)
-        }
+        entries[Self.key(credential)] = (entry, ProcessInfo.processInfo.systemUptime)
     }
 }
 
 /// API-key prefix → (tenant, key), as the directory answered. Bounded: when full it starts over.
 final class KeyLocations: Sendable {
     static let capacity = 10_000
-    private let locations = Mutex<[String: (UUID, UUID)]>([:])
+    private let locations = BoundedMap<String, (UUID, UUID)>(capacity: capacity)
 
     func location(of prefix: String) -> (UUID, UUID)? {
-        locations.withLock { $0[prefix] }
+        locations[prefix]
     }
 
     func remember(_ prefix: String, _ location: (UUID, UUID)) {
-        locations.withLock { locations in
-            if locations.count >= Self.capacity { locations.removeAll(keepingCapacity: true) }
-            locations[prefix] = location
-        }
+        locations[prefix] = location
     }
 }

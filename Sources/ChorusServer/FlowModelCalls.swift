@@ -3,7 +3,6 @@ import FlowEngine
 import Foundation
 import ModelOrchestrator
 import Storage
-import Synchronization
 
 /// Carries out the flow engine's `call-model` effects in process: renders the state's prompt (`name@version`) or
 /// takes its inline messages, sends the request through the Model Orchestrator, and turns the answer into the
@@ -16,16 +15,12 @@ struct FlowModelCalls: Sendable {
 
     /// Versions never change, so each is read once per process (bounded).
     final class PromptCache: Sendable {
-        private let entries = Mutex<[String: PromptTemplate]>([:])
-        static let capacity = 10_000
+        private let entries = BoundedMap<String, PromptTemplate>(capacity: 10_000)
 
         func template(_ key: String, load: () async throws -> PromptTemplate?) async throws -> PromptTemplate? {
-            if let hit = entries.withLock({ $0[key] }) { return hit }
+            if let hit = entries[key] { return hit }
             guard let loaded = try await load() else { return nil }
-            entries.withLock { entries in
-                if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-                entries[key] = loaded
-            }
+            entries[key] = loaded
             return loaded
         }
     }

@@ -60,7 +60,7 @@ final class APIRoutes {
             // so promotions, demotions and removals take effect on the next request.
             let credential = try await authenticator.credential(for: request)
             let admitted = AdmissionSlot(
-                try await services.admission.admit(credential, pepper: services.configuration.apiKeyPepper)
+                try await services.admission.admit(credential)
             )
             return try await Self.withHeaders(of: admitted) {
                 let body = try await Self.collectBody(request, context: context)
@@ -93,7 +93,7 @@ final class APIRoutes {
         router.on(RouterPath(Self.hummingbirdPath(path)), method: .get) { request, context -> Response in
             let credential = try await authenticator.credential(for: request)
             let admitted = AdmissionSlot(
-                try await services.admission.admit(credential, pepper: services.configuration.apiKeyPepper)
+                try await services.admission.admit(credential)
             )
             return try await Self.withHeaders(of: admitted) {
                 let scope = Scope(request: request, context: context, body: Data(), services: services)
@@ -125,7 +125,7 @@ final class APIRoutes {
         router.on(RouterPath(Self.hummingbirdPath(path)), method: method) { request, context -> Response in
             let credential = try await authenticator.credential(for: request)
             let admitted = AdmissionSlot(
-                try await services.admission.admit(credential, pepper: services.configuration.apiKeyPepper)
+                try await services.admission.admit(credential)
             )
             return try await Self.withHeaders(of: admitted) {
                 let body = try await Self.collectBody(request, context: context)
@@ -189,7 +189,7 @@ final class APIRoutes {
         permission: Permission,
         services: AppServices
     ) throws -> Principal {
-        let principal = try verify(credential, entry: entry, pepper: services.configuration.apiKeyPepper)
+        let principal = try verify(credential, entry: entry)
         guard principal.can(permission) else {
             throw Problem.forbidden("This action needs the \(permission.rawValue) permission.")
         }
@@ -204,9 +204,7 @@ final class APIRoutes {
 
     /// Confirms the credential against what the tenant transaction read on entry, and returns the principal with
     /// the permissions it has now.
-    static func verify(_ credential: Authenticator.Credential, entry: TenantEntry, pepper: SymmetricKey) throws
-        -> Principal
-    {
+    static func verify(_ credential: Authenticator.Credential, entry: TenantEntry) throws -> Principal {
         guard entry.tenantStatus == "active" else {
             throw Problem.tenantSuspended
         }
@@ -217,8 +215,8 @@ final class APIRoutes {
             }
             let permissions = Principal.effectivePermissions(role: entry.memberRole, apiKeyScopes: nil, isAPIKey: false)
             return Principal(tenantID: tenantID, kind: .member(memberID), permissions: permissions)
-        case .apiKey(let secret, let keyID, let tenantID):
-            guard let hash = entry.apiKeyHash, secret.matches(hash, pepper: pepper) else {
+        case .apiKey(let presented, let keyID, let tenantID):
+            guard let hash = entry.apiKeyHash, presented.matches(hash) else {
                 throw Problem.unauthenticated("The API key is not valid, has expired or was revoked.")
             }
             guard let creator = entry.memberID, entry.memberRole != nil else {

@@ -23,10 +23,10 @@ struct Admission: Sendable {
     /// Admits a tenant request before any database work, or throws the 429 to answer.
     /// - Returns: the decision, whose headers go on the response; nil when the limits are not known yet and the
     ///   request must be admitted after entering the tenant (`admitEntered`).
-    func admit(_ credential: Authenticator.Credential, pepper: SymmetricKey) async throws -> RateLimitDecision? {
+    func admit(_ credential: Authenticator.Credential) async throws -> RateLimitDecision? {
         guard settings.enabled else { return .unlimited }
-        if case .apiKey(let secret, let keyID, _) = credential, let hash = known.key(keyID)?.hash,
-            !secret.matches(hash, pepper: pepper)
+        if case .apiKey(let presented, let keyID, _) = credential, let hash = known.key(keyID)?.hash,
+            !presented.matches(hash)
         {
             // Refused before counting, so someone who only knows a key's visible prefix cannot use up the key's or
             // the tenant's quota.

@@ -1,4 +1,5 @@
 import ChorusCore
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -12,7 +13,7 @@ struct Authenticator: Sendable {
         /// A valid access token.
         case member(AccessClaims, memberID: UUID, tenantID: UUID)
         /// A well-formed API key whose prefix exists; its secret is checked against the stored hash on entry.
-        case apiKey(APIKeySecret, keyID: UUID, tenantID: UUID)
+        case apiKey(PresentedKey, keyID: UUID, tenantID: UUID)
 
         var tenantID: UUID {
             switch self {
@@ -42,7 +43,7 @@ struct Authenticator: Sendable {
             guard let secret = APIKeySecret(presented), let (tenantID, keyID) = try await keyLocation(secret.prefix) else {
                 throw Problem.unauthenticated("The API key is not valid.")
             }
-            return .apiKey(secret, keyID: keyID, tenantID: tenantID)
+            return .apiKey(PresentedKey(secret, pepper: services.configuration.apiKeyPepper), keyID: keyID, tenantID: tenantID)
         }
         do {
             let claims = try await services.tokens.verify(presented)
@@ -86,5 +87,22 @@ struct Authenticator: Sendable {
         let expected = Array(services.configuration.operatorToken.utf8)
         guard given.count == expected.count else { return false }
         return zip(given, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+/// An API key as presented, with its hash under the server's pepper computed once: admission and the check on entry
+/// both compare it with the stored hash.
+struct PresentedKey: Sendable {
+    let secret: APIKeySecret
+    let hash: String
+
+    init(_ secret: APIKeySecret, pepper: SymmetricKey) {
+        self.secret = secret
+        self.hash = secret.hash(pepper: pepper)
+    }
+
+    /// Whether the key is the one `storedHash` was made from (constant time).
+    func matches(_ storedHash: String) -> Bool {
+        APIKeySecret.hashesMatch(hash, storedHash)
     }
 }

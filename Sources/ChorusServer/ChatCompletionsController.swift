@@ -29,7 +29,7 @@ struct ChatCompletionsController {
             call = parsed
         }
         let models = scope.services.models
-        let id = "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let id = "chatcmpl-" + UUID.random().compactHex
         let created = Int(Date().timeIntervalSince1970)
         if !call.stream {
             switch await models.complete(call.request, route: call.model, tenant: principal.tenantID) {

@@ -63,7 +63,7 @@ struct ProblemMiddleware: RouterMiddleware {
         {
             return given
         }
-        return UUID().uuidString.lowercased()
+        return UUID.random().uuidString.lowercased()
     }
 
     /// Maps any error to the problem a client sees. Unexpected errors are logged with their details and answered

@@ -12,6 +12,7 @@ public struct APIKeySecret: Sendable, Equatable {
     public let value: String
 
     private static let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
+    private static let alphabetBytes = Set("abcdefghijkmnpqrstuvwxyz23456789".utf8)
 
     /// Makes a new random key.
     public static func generate() -> APIKeySecret {
@@ -23,11 +24,13 @@ public struct APIKeySecret: Sendable, Equatable {
 
     /// Reads a key; nil when the text is not shaped like one.
     public init?(_ text: String) {
-        let parts = text.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "chk", parts[1].count == 12,
-            parts[1].allSatisfy({ Self.alphabet.contains($0) }), parts[2].count == 43, Base64URL.decode(parts[2]) != nil
+        // Byte work: a key is read on every request that presents one.
+        let bytes = Array(text.utf8)
+        guard bytes.count == 4 + 12 + 1 + 43, bytes.starts(with: "chk_".utf8), bytes[16] == UInt8(ascii: "_"),
+            bytes[4..<16].allSatisfy({ Self.alphabetBytes.contains($0) }),
+            Base64URL.decode(Substring(text.utf8.dropFirst(17))) != nil
         else { return nil }
-        self.init(prefix: "chk_" + parts[1], value: text)
+        self.init(prefix: String(decoding: bytes[0..<16], as: UTF8.self), value: text)
     }
 
     private init(prefix: String, value: String) {
@@ -49,7 +52,13 @@ public struct APIKeySecret: Sendable, Equatable {
 
     /// Compares a stored hash with this key's hash in constant time.
     public func matches(_ storedHash: String, pepper: SymmetricKey) -> Bool {
-        let computed = Array(hash(pepper: pepper).utf8)
+        Self.hashesMatch(hash(pepper: pepper), storedHash)
+    }
+
+    /// Compares a hash computed with ``hash(pepper:)`` with a stored one in constant time, for callers that check
+    /// one presented key more than once.
+    public static func hashesMatch(_ computedHash: String, _ storedHash: String) -> Bool {
+        let computed = Array(computedHash.utf8)
         let stored = Array(storedHash.utf8)
         guard computed.count == stored.count else { return false }
         var difference: UInt8 = 0

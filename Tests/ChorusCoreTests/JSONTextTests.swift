@@ -44,3 +44,23 @@ import Testing
         #expect(JSONValue.read(Data(#"{"k": 1, "k": 2}"#.utf8)) == .object(["k": .number(2)]))
     }
 }
+
+@Suite struct SmallHelperTests {
+    @Test func pointerTokensAreEscapedOnlyWhenTheyNeedIt() {
+        #expect(JSONPointer.escape("messages") == "messages")
+        #expect(JSONPointer.escape("a/b~c") == "a~1b~0c")
+        #expect(JSONPointer.escape("~/é") == "~0~1é")
+        #expect(JSONPointer.appending("/messages", "0") == "/messages/0")
+    }
+
+    @Test func randomUUIDsAreVersion4AndDistinct() {
+        let ids = (0..<1000).map { _ in UUID.random() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids {
+            let text = id.uuidString
+            #expect(Array(text)[14] == "4")
+            #expect("89AB".contains(Array(text)[19]))
+            #expect(id.compactHex == text.replacingOccurrences(of: "-", with: "").lowercased())
+        }
+    }
+}

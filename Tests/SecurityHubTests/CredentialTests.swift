@@ -77,3 +77,20 @@ import Testing
         #expect(try await !hasher.verify("correct horse battery", hash: nil))
     }
 }
+
+@Suite struct Base64URLTests {
+    @Test func roundTripsEveryLengthWithoutPaddingOrStandardCharacters() throws {
+        for count in 0..<70 {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 250) }
+            let text = Base64URL.encode(bytes)
+            #expect(!text.contains("=") && !text.contains("+") && !text.contains("/"))
+            #expect(try #require(Base64URL.decode(text)) == Data(bytes))
+        }
+        #expect(Base64URL.encode([0xfb, 0xff, 0xbf]) == "-_-_")
+    }
+
+    @Test(arguments: ["a", "ab=", "ab+c", "ab/c", "a b", "abcde", "é"])
+    func refusesWhatIsNotBase64URL(text: String) {
+        #expect(Base64URL.decode(text) == nil)
+    }
+}

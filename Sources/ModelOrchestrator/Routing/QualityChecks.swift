@@ -32,7 +32,8 @@ public struct QualityChecks: Sendable, Equatable {
 
     /// Why `response` to `request` is not acceptable, or `nil`.
     public func problem(with response: ModelResponse, to request: ModelRequest) -> String? {
-        if rejectEmpty, response.toolCalls.isEmpty, response.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        // Scanning stops at the first visible character, where trimming would copy the whole answer.
+        if rejectEmpty, response.toolCalls.isEmpty, response.text.unicodeScalars.allSatisfy(\.properties.isWhitespace) {
             return "empty answer"
         }
         if rejectRefusal, response.finishReason == .refusal { return "refusal" }

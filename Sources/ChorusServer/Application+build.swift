@@ -25,6 +25,7 @@ public func buildApplication(
     let (router, _) = buildRouter(services: services, registry: registry)
     return Application(
         router: router,
+        server: .loopBoundHTTP1(),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "chorus"),
         services: [services.database.client, RedisLifecycle(redis: services.redis), ModelLifecycle(models: services.models)],
         logger: logger

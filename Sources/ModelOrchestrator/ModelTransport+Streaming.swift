@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -69,20 +68,21 @@ extension ModelTransport {
         progress: CallProgress,
         continuation: AsyncStream<ModelStreamEvent>.Continuation
     ) async -> ModelStreamEvent {
-        let response: HTTPClientResponse
+        let head: ProviderResponseHead
+        let body: AsyncThrowingStream<ByteBuffer, any Error>
         do {
-            response = try await client.execute(clientRequest(call, progress: progress), deadline: .distantFuture)
+            (head, body) = try await client.open(call, to: target.url) { progress.markConnected() }
         } catch {
             return .failure(Self.unreachable(error, target: target))
         }
         progress.markConnected()
-        let status = Int(response.status.code)
+        let status = head.status
         guard (200..<300).contains(status) else {
             // The error is the answer: from here only the total deadline applies.
             progress.markAnswered()
-            switch await Self.wholeBody(of: response) {
-            case .success(let body):
-                switch codec.response(status: status, headers: Self.headers(of: response), body: body) {
+            switch await Self.wholeBody(body, status: status) {
+            case .success(let bytes):
+                switch codec.response(status: status, headers: Self.headers(of: head), body: bytes) {
                 case .failure(let error):
                     return .failure(error)
                 case .success:
@@ -98,7 +98,7 @@ extension ModelTransport {
         var decoder = codec.streamDecoder()
         var received = 0
         do {
-            for try await buffer in response.body {
+            for try await buffer in body {
                 received += buffer.readableBytes
                 for event in decoder.feed(buffer.readableBytesView) {
                     if let last = Self.deliver(event, progress: progress, continuation: continuation) { return last }
@@ -122,6 +122,26 @@ extension ModelTransport {
         return .failure(
             ModelError(.malformedResponse, status: status, message: "The stream ended without finishing the answer.")
         )
+    }
+
+    /// Reads a streamed body whole, up to ``maximumResponseBytes``: an error status's explanation.
+    static func wholeBody(_ body: AsyncThrowingStream<ByteBuffer, any Error>, status: Int) async -> Result<Data, ModelError> {
+        var bytes = Data()
+        do {
+            for try await part in body {
+                guard bytes.count + part.readableBytes <= maximumResponseBytes else {
+                    return .failure(ModelError(
+                        .malformedResponse, status: status,
+                        message: "The response is larger than \(maximumResponseBytes >> 20) MiB."
+                    ))
+                }
+                bytes.append(contentsOf: part.readableBytesView)
+            }
+        } catch {
+            return .failure(ModelError(.malformedResponse, status: status, message: "The response was cut short: \(error)."))
+        }
+        if Task.isCancelled { return .failure(ModelError(.retryable, status: status, message: "The call was cancelled.")) }
+        return .success(bytes)
     }
 
     /// Yields an event that is not the last; returns the last (a `finish` or a `failure`) for the caller.

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -52,26 +51,17 @@ public final class ModelTransport: Sendable {
     /// running, so this also bounds how long shutting down can take.
     public static let connectTimeoutLimit: Duration = .seconds(10)
 
-    let client: HTTPClient
+    let client: ProviderHTTPClient
 
-    /// Creates a transport with its own HTTP client on the process-wide event loop group.
+    /// Creates a transport with its own connection pools on the process-wide event loop group.
     public init() {
-        var configuration = HTTPClient.Configuration(
-            // A provider API does not redirect; a redirect is answered as the error status it is.
-            redirectConfiguration: .disallow,
-            // Each call enforces its own ``ModelTimeouts``; the client's connect timeout only caps them.
-            timeout: HTTPClient.Configuration.Timeout(connect: TimeAmount(Self.connectTimeoutLimit), read: nil)
-        )
-        // A provider that refuses connections should fail the call at once, so that routing can try the next
-        // target, rather than after the client's retries with back-off have used up the connect timeout.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        client = ProviderHTTPClient(connectTimeout: TimeAmount(Self.connectTimeoutLimit))
     }
 
-    /// Closes the connections and stops the client. Calls made afterwards fail as `retryable`.
-    /// - Throws: The client's error if it was already shut down.
+    /// Closes the connections; waits for connection attempts still running. Calls made afterwards fail as
+    /// `retryable`.
     public func shutdown() async throws {
-        try await client.shutdown()
+        await client.shutdown()
     }
 
     /// Makes a non-streaming call and reads the whole answer.
@@ -109,132 +99,73 @@ public final class ModelTransport: Sendable {
         target: Target,
         progress: CallProgress
     ) async -> Result<ModelResponse, ModelError> {
-        let response: HTTPClientResponse
+        let head: ProviderResponseHead
+        let body: ByteBuffer
         do {
-            response = try await client.execute(clientRequest(call, progress: progress), deadline: .distantFuture)
+            (head, body) = try await client.fetch(call, to: target.url, limit: Self.maximumResponseBytes) {
+                progress.markConnected()
+            }
+        } catch let error as ProviderBodyError {
+            if case ProviderHTTPError.cancelled = error.cause {
+                return .failure(ModelError(.retryable, status: error.status, message: "The call was cancelled."))
+            }
+            if case ProviderHTTPError.tooLarge = error.cause {
+                return .failure(ModelError(
+                    .malformedResponse, status: error.status,
+                    message: "The response is larger than \(Self.maximumResponseBytes >> 20) MiB."
+                ))
+            }
+            return .failure(ModelError(.malformedResponse, status: error.status, message: "The response was cut short: \(error)."))
         } catch {
             return .failure(Self.unreachable(error, target: target))
         }
         progress.markAnswered()
-        let status = Int(response.status.code)
-        switch await Self.wholeBody(of: response) {
-        case .success(let body):
-            return codec.response(status: status, headers: Self.headers(of: response), body: body)
-        case .failure(let error):
-            return .failure(error)
-        }
+        return codec.response(status: head.status, headers: Self.headers(of: head), body: Data(body.readableBytesView))
     }
 }
 
 // MARK: - Sending
 
 extension ModelTransport {
-    /// The provider's host and port, for messages, and proof that the URL can be sent to.
+    /// Where a call goes, and the provider's host and port for messages.
     struct Target: Sendable, CustomStringConvertible {
-        var description: String
+        var url: ProviderURL
+        var description: String { url.origin.description }
 
-        /// Checks the URL before the client sees it, so that a misconfigured endpoint is an `invalidRequest`
-        /// rather than a connection failure worth retrying.
+        /// Checks the URL before anything is sent, so that a misconfigured endpoint is an `invalidRequest` rather
+        /// than a connection failure worth retrying.
         static func parse(_ url: String) -> Result<Target, ModelError> {
-            guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-                scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
-            else {
+            guard let parsed = ProviderURL.parse(url) else {
                 return .failure(
                     ModelError(.invalidRequest, message: "The endpoint URL \(url.debugDescription) cannot be used.")
                 )
             }
-            let port = components.port ?? (scheme == "https" ? 443 : 80)
-            return .success(Target(description: "\(host):\(port)"))
+            return .success(Target(url: parsed))
         }
     }
 
-    /// The client's request for a codec's. Its body goes as a one-element stream because the client asks for a
-    /// streamed body only once the request head is written to an open connection: that is how the call learns it
-    /// has connected, which the client reports no other way before the response head.
-    func clientRequest(_ call: ProviderHTTPRequest, progress: CallProgress) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: call.url)
-        request.method = HTTPMethod(rawValue: call.method)
-        for header in call.headers {
-            request.headers.add(name: header.name, value: header.value)
-        }
-        let body = ByteBuffer(bytes: call.body)
-        request.body = .stream(
-            ConnectionSignallingBody(bytes: body, progress: progress),
-            length: .known(Int64(body.readableBytes))
-        )
-        return request
+    static func headers(of head: ProviderResponseHead) -> [(name: String, value: String)] {
+        head.headers.map { (name: $0.name, value: $0.value) }
     }
 
-    static func headers(of response: HTTPClientResponse) -> [(name: String, value: String)] {
-        response.headers.map { (name: $0.name, value: $0.value) }
-    }
-
-    /// Reads a body whole, up to ``maximumResponseBytes``.
-    static func wholeBody(of response: HTTPClientResponse) async -> Result<Data, ModelError> {
-        let status = Int(response.status.code)
-        do {
-            let buffer = try await response.body.collect(upTo: maximumResponseBytes)
-            return .success(Data(buffer.readableBytesView))
-        } catch is NIOTooManyBytesError {
-            return .failure(
-                ModelError(
-                    .malformedResponse,
-                    status: status,
-                    message: "The response is larger than \(maximumResponseBytes >> 20) MiB."
-                )
-            )
-        } catch {
-            if Task.isCancelled {
-                return .failure(ModelError(.retryable, status: status, message: "The call was cancelled."))
-            }
-            return .failure(
-                ModelError(.malformedResponse, status: status, message: "The response was cut short: \(error).")
-            )
-        }
-    }
-
-    /// What a failure before the response head means: the URL was unusable, or the provider could not be reached.
+    /// What a failure before the response head means: the provider could not be reached, or closed the connection.
     static func unreachable(_ error: any Error, target: Target) -> ModelError {
         if Task.isCancelled {
             return ModelError(.retryable, message: "The call to \(target) was cancelled.")
         }
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .invalidURL, .emptyHost, .emptyScheme, .missingSocketPath:
-                return ModelError(.invalidRequest, message: "The endpoint URL cannot be used: \(error).")
-            case .connectTimeout:
-                return ModelError(
-                    .retryable, message: "connect timeout after \(connectTimeoutLimit.spoken) (\(target))")
-            case .remoteConnectionClosed:
-                return ModelError(.retryable, message: "\(target) closed the connection before answering")
-            case .alreadyShutdown:
-                return ModelError(.retryable, message: "The model transport is shut down.")
-            default:
-                break
-            }
-        }
-        return ModelError(.retryable, message: "could not reach \(target): \(error)")
-    }
-}
-
-/// The request body as a sequence of one buffer, which notes the connection when the client starts reading it.
-struct ConnectionSignallingBody: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-
-    let bytes: ByteBuffer
-    let progress: CallProgress
-
-    func makeAsyncIterator() -> Iterator {
-        progress.markConnected()
-        return Iterator(bytes: bytes)
-    }
-
-    struct Iterator: AsyncIteratorProtocol {
-        var bytes: ByteBuffer?
-
-        mutating func next() async -> ByteBuffer? {
-            defer { bytes = nil }
-            return bytes
+        switch error {
+        case ProviderHTTPError.closedBeforeAnswer:
+            return ModelError(.retryable, message: "\(target) closed the connection before answering")
+        case ProviderHTTPError.shutDown:
+            return ModelError(.retryable, message: "The model transport is shut down.")
+        case ProviderHTTPError.cancelled:
+            return ModelError(.retryable, message: "The call to \(target) was cancelled.")
+        case ProviderHTTPError.tlsUnavailable(let reason):
+            return ModelError(.retryable, message: "TLS to \(target) could not be set up: \(reason)")
+        case ChannelError.connectTimeout:
+            return ModelError(.retryable, message: "connect timeout after \(connectTimeoutLimit.spoken) (\(target))")
+        default:
+            return ModelError(.retryable, message: "could not reach \(target): \(error)")
         }
     }
 }
@@ -284,7 +215,7 @@ extension ModelTransport {
         let progress = CallProgress()
         let watch = DeadlineWatch(
             deadlines: Self.deadlines(timeouts, streaming: streaming, target: target, progress: progress),
-            loop: client.eventLoopGroup.any()
+            loop: client.group.any()
         )
         // The clock starts when the call starts running, not when it was asked for (see ``ModelTimeouts``).
         let work = Task {

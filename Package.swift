@@ -159,6 +159,8 @@ let package = Package(
             dependencies: [
                 "ModelOrchestrator",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -168,7 +170,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelTransportTests",
-            dependencies: ["ModelOrchestrator", "ModelProviderSimulator"]
+            dependencies: [
+                "ModelOrchestrator", "ModelProviderSimulator", .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
         ),
         .testTarget(
             name: "SecurityHubTests",

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import Synchronization
 
 /// How long a model call may take, phase by phase, each measured from the moment the transport starts sending it
@@ -53,9 +54,15 @@ public final class ModelTransport: Sendable {
 
     let client: ProviderHTTPClient
 
-    /// Creates a transport with its own connection pools on the process-wide event loop group.
-    public init() {
-        client = ProviderHTTPClient(connectTimeout: TimeAmount(Self.connectTimeoutLimit))
+    /// Creates a transport with its own connection pools on the process-wide event loop group; `https` providers
+    /// must present a certificate the system trusts.
+    public convenience init() {
+        self.init(tls: TLSConfiguration.makeClientConfiguration())
+    }
+
+    /// Creates a transport whose `https` connections use `tls` (tests trust their own certificate this way).
+    init(tls: TLSConfiguration) {
+        client = ProviderHTTPClient(connectTimeout: TimeAmount(Self.connectTimeoutLimit), tls: tls)
     }
 
     /// Closes the connections; waits for connection attempts still running. Calls made afterwards fail as

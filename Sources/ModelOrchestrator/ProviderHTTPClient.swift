@@ -57,12 +57,17 @@ final class ProviderHTTPClient: Sendable {
     let group: any EventLoopGroup
     private let pools: [ObjectIdentifier: LoopPool]
     private let connectTimeout: TimeAmount
+    private let tlsConfiguration: TLSConfiguration
     private let tls = Mutex<Result<NIOSSLContext, ProviderHTTPError>?>(nil)
 
-    /// Creates a client on `group`, whose connection attempts give up after `connectTimeout`.
-    init(group: MultiThreadedEventLoopGroup = .singleton, connectTimeout: TimeAmount) {
+    /// Creates a client on `group`, whose connection attempts give up after `connectTimeout` and whose `https`
+    /// connections use `tls` (ALPN is set to HTTP/1.1).
+    init(group: MultiThreadedEventLoopGroup = .singleton, connectTimeout: TimeAmount, tls: TLSConfiguration) {
         self.group = group
         self.connectTimeout = connectTimeout
+        var tls = tls
+        tls.applicationProtocols = ["http/1.1"]
+        self.tlsConfiguration = tls
         var pools: [ObjectIdentifier: LoopPool] = [:]
         for loop in group.makeIterator() {
             pools[ObjectIdentifier(loop)] = LoopPool(loop: loop)
@@ -254,11 +259,9 @@ final class ProviderHTTPClient: Sendable {
         guard secure else { return .success(nil) }
         return tls.withLock { made in
             if let made { return made.map { Optional($0) } }
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.applicationProtocols = ["http/1.1"]
             let result: Result<NIOSSLContext, ProviderHTTPError>
             do {
-                result = .success(try NIOSSLContext(configuration: configuration))
+                result = .success(try NIOSSLContext(configuration: tlsConfiguration))
             } catch {
                 result = .failure(.tlsUnavailable("\(error)"))
             }

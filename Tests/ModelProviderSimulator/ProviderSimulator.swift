@@ -1,5 +1,6 @@
 public import Foundation
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import NIOCore
 import Synchronization
@@ -18,19 +19,25 @@ import Synchronization
 public final class ProviderSimulator: Sendable {
     /// The port it listens on.
     public let port: Int
+    /// Whether it serves `https` (with ``SimulatorCertificate``) rather than `http`.
+    public let secure: Bool
     let state: SimulatorState
 
-    /// `http://127.0.0.1:{port}`: the base URL of every provider it plays (OpenAI's and Mistral's with `/v1`).
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// `http://127.0.0.1:{port}`, or `https://localhost:{port}` when it serves TLS: the base URL of every provider it
+    /// plays (OpenAI's and Mistral's with `/v1`).
+    public var baseURL: String { secure ? "https://localhost:\(port)" : "http://127.0.0.1:\(port)" }
 
-    init(port: Int, state: SimulatorState) {
+    init(port: Int, secure: Bool, state: SimulatorState) {
         self.port = port
+        self.secure = secure
         self.state = state
     }
 
     /// Runs a simulator for the length of `body`.
+    /// - Parameter secure: Serve `https` with ``SimulatorCertificate`` instead of `http`.
     /// - Throws: What `body` throws, or ``SimulatorError`` when the server cannot start.
     public static func run<Result: Sendable>(
+        secure: Bool = false,
         _ body: @Sendable (ProviderSimulator) async throws -> Result
     ) async throws -> Result {
         let state = SimulatorState()
@@ -39,6 +46,7 @@ public final class ProviderSimulator: Sendable {
         logger.logLevel = .critical
         let application = Application(
             responder: SimulatorResponder(state: state),
+            server: secure ? try .tls(.http1(), tlsConfiguration: SimulatorCertificate.serverConfiguration()) : .http1(),
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? 0)
@@ -57,7 +65,7 @@ public final class ProviderSimulator: Sendable {
                 throw SimulatorError(message: "The provider simulator did not start listening.")
             }
             do {
-                let result = try await body(ProviderSimulator(port: port, state: state))
+                let result = try await body(ProviderSimulator(port: port, secure: secure, state: state))
                 group.cancelAll()
                 return result
             } catch {

@@ -1,23 +1,22 @@
 public import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension UUID {
-    /// A random (version 4) UUID from the standard library's system generator, which asks the kernel for the bytes
-    /// with one call; Foundation's `UUID()` opens and reads a device file each time on Linux, which shows when an
-    /// identifier is made for every request.
+    /// A random (version 4) UUID whose bytes come from the kernel in one call; Foundation's `UUID()` opens and reads
+    /// a device file each time on Linux, which shows when an identifier is made for every request.
     public static func random() -> UUID {
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt64
-        var bytes = (
-            UInt8(truncatingIfNeeded: high >> 56), UInt8(truncatingIfNeeded: high >> 48),
-            UInt8(truncatingIfNeeded: high >> 40), UInt8(truncatingIfNeeded: high >> 32),
-            UInt8(truncatingIfNeeded: high >> 24), UInt8(truncatingIfNeeded: high >> 16),
-            UInt8(truncatingIfNeeded: high >> 8), UInt8(truncatingIfNeeded: high),
-            UInt8(truncatingIfNeeded: low >> 56), UInt8(truncatingIfNeeded: low >> 48),
-            UInt8(truncatingIfNeeded: low >> 40), UInt8(truncatingIfNeeded: low >> 32),
-            UInt8(truncatingIfNeeded: low >> 24), UInt8(truncatingIfNeeded: low >> 16),
-            UInt8(truncatingIfNeeded: low >> 8), UInt8(truncatingIfNeeded: low)
-        )
+        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &bytes) { buffer in
+            #if canImport(Glibc)
+            // At most one system call for the sixteen bytes (the standard library's generator makes one per eight).
+            arc4random_buf(buffer.baseAddress!, buffer.count)
+            #else
+            var generator = SystemRandomNumberGenerator()
+            for index in buffer.indices { buffer[index] = generator.next() }
+            #endif
+        }
         bytes.6 = (bytes.6 & 0x0f) | 0x40  // version 4
         bytes.8 = (bytes.8 & 0x3f) | 0x80  // RFC 9562 variant
         return UUID(uuid: bytes)

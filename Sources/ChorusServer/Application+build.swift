@@ -72,7 +72,7 @@ func buildRouter(
         maxBodyBytes: services.configuration.maxBodyBytes,
         trustedProxies: services.configuration.trustedProxies
     ))
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestMetricsMiddleware())
     let api = APIRoutes(router: router, services: services)
     HealthController(registry: registry).register(on: api)
     AuthController().register(on: api)

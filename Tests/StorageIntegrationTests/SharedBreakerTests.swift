@@ -109,6 +109,18 @@ import Testing
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(counted == 5)
+        // Failures count against the successes gathered before them: 5 successes and 4 failures stay below the
+        // ratio, where the failures alone would open the breaker.
+        for _ in 0..<5 {
+            #expect(await trusting.allows("c", policy: policy))
+            await trusting.record("c", success: true, policy: policy)
+        }
+        for _ in 0..<4 {
+            #expect(await trusting.allows("c", policy: policy))
+            await trusting.record("c", success: false, policy: policy)
+        }
+        #expect(await trusting.state(of: "c") == .closed)
+        #expect(await trusting.allows("c", policy: policy))
         try await redis.shutdown()
     }
 }

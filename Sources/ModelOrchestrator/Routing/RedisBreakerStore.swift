@@ -16,15 +16,26 @@ public final class RedisBreakerStore: BreakerStore {
     private let trustClosedFor: Double
     /// Per target, until when (process uptime) a closed breaker is believed without asking Redis.
     private let closedUntil = Mutex<[String: Double]>([:])
+    /// Successes of trusted targets not yet sent, and whether a send is scheduled.
+    private let pending = Mutex<PendingSuccesses>(PendingSuccesses())
+
+    private struct PendingSuccesses {
+        var counts: [String: (count: Int, policy: CircuitBreaker.Policy)] = [:]
+        var scheduled = false
+    }
+
+    /// How long successes of trusted targets are gathered before they are sent in one script call per target.
+    static let successBatchDelay: Duration = .milliseconds(100)
 
     /// Creates a store.
     /// - Parameters:
     ///   - keyPrefix: namespaces the keys, such as `chorus:breaker:<tenant id>`; keys carry it in a hash tag, so one
     ///     tenant's breakers share a Redis Cluster slot.
     ///   - trustClosedFor: seconds for which a breaker Redis reported closed is taken to be still closed, and
-    ///     successes are recorded without waiting for Redis; 0 asks Redis on every call. With it, a call costs no
-    ///     Redis round trip while its target is healthy; a breaker another replica opened is seen at most this much
-    ///     later, and a failure here is always recorded before the next call and forgets the belief.
+    ///     successes are recorded without waiting for Redis, gathered for ``successBatchDelay`` and sent as one count
+    ///     per target; 0 asks Redis on every call. With it, a call costs no Redis round trip while its target is
+    ///     healthy; a breaker another replica opened is seen at most this much later, and a failure here is always
+    ///     recorded before the next call (after the successes gathered so far) and forgets the belief.
     public init(redis: RedisClient, keyPrefix: String, logger: Logger = Logger(label: "chorus.breakers"), trustClosedFor: Double = 0) {
         self.redis = redis
         self.prefix = keyPrefix
@@ -35,9 +46,9 @@ public final class RedisBreakerStore: BreakerStore {
 
     private func key(_ target: String) -> String { "{\(prefix)}:\(target)" }
 
-    private func arguments(_ mode: String, success: Bool, policy: CircuitBreaker.Policy) -> [String] {
+    private func arguments(_ mode: String, success: Bool, policy: CircuitBreaker.Policy, count: Int = 1) -> [String] {
         [mode, success ? "1" : "0", String(policy.failureRatio), String(policy.minimumRequests), String(policy.window),
-         String(policy.openDuration), String(policy.halfOpenProbes)]
+         String(policy.openDuration), String(policy.halfOpenProbes), String(count)]
     }
 
     public func allows(_ target: String, policy: CircuitBreaker.Policy) async -> Bool {
@@ -65,23 +76,49 @@ public final class RedisBreakerStore: BreakerStore {
     public func record(_ target: String, success: Bool, policy: CircuitBreaker.Policy) async {
         if trustClosedFor > 0 {
             if success, closedUntil.withLock({ $0[target] != nil }) {
-                Task { await self.recordNow(target, success: true, policy: policy) }
+                gather(target, policy: policy)
                 return
             }
             _ = closedUntil.withLock { $0.removeValue(forKey: target) }
+            // The window must hold the successes gathered before this call, or the failure would weigh too much.
+            if let gathered = pending.withLock({ $0.counts.removeValue(forKey: target) }) {
+                await recordNow(target, success: true, policy: gathered.policy, count: gathered.count)
+            }
         }
         await recordNow(target, success: success, policy: policy)
     }
 
-    private func recordNow(_ target: String, success: Bool, policy: CircuitBreaker.Policy) async {
+    /// Counts a success of a trusted target, to be sent with the others gathered within ``successBatchDelay``.
+    private func gather(_ target: String, policy: CircuitBreaker.Policy) {
+        let schedule = pending.withLock { pending -> Bool in
+            pending.counts[target] = ((pending.counts[target]?.count ?? 0) + 1, policy)
+            defer { pending.scheduled = true }
+            return !pending.scheduled
+        }
+        guard schedule else { return }
+        Task {
+            try? await Task.sleep(for: Self.successBatchDelay)
+            let gathered = self.pending.withLock { pending in
+                defer { pending.counts = [:]; pending.scheduled = false }
+                return pending.counts
+            }
+            for (target, entry) in gathered {
+                await self.recordNow(target, success: true, policy: entry.policy, count: entry.count)
+            }
+        }
+    }
+
+    private func recordNow(_ target: String, success: Bool, policy: CircuitBreaker.Policy, count: Int = 1) async {
         do {
-            let reply = try await Self.script.run(on: redis, keys: [key(target)], arguments: arguments("record", success: success, policy: policy))
+            let reply = try await Self.script.run(
+                on: redis, keys: [key(target)], arguments: arguments("record", success: success, policy: policy, count: count)
+            )
             if case .integer = reply { return }
             warn("unexpected reply \(reply)")
         } catch {
             warn("\(error)")
         }
-        await fallback.record(target, success: success, policy: policy)
+        for _ in 0..<count { await fallback.record(target, success: success, policy: policy) }
     }
 
     public func state(of target: String) async -> CircuitBreaker.State {
@@ -100,7 +137,8 @@ public final class RedisBreakerStore: BreakerStore {
     }
 
     /// The breaker rules of ``CircuitBreaker`` over a hash: `state`, `opened`, `started` and `succeeded` probes, and
-    /// calls and failures per tenth of the window in fields `c<bucket>` and `f<bucket>`.
+    /// calls and failures per tenth of the window in fields `c<bucket>` and `f<bucket>`. A record carries a count
+    /// (ARGV[8]): gathered successes are sent as one; a half-open breaker counts them as one probe's success.
     static let script = RedisScript(
         """
         local key = KEYS[1]
@@ -110,6 +148,7 @@ public final class RedisBreakerStore: BreakerStore {
         local window = tonumber(ARGV[5])
         local openFor = tonumber(ARGV[6])
         local probes = tonumber(ARGV[7])
+        local count = tonumber(ARGV[8] or '1')
         local t = redis.call('TIME')
         local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
         local state = redis.call('HGET', key, 'state') or 'closed'
@@ -145,7 +184,7 @@ public final class RedisBreakerStore: BreakerStore {
         local width = math.max(window / 10, 0.001)
         local bucket = math.floor(now / width)
         local fields = redis.call('HGETALL', key)
-        local calls, failures = 1, success and 0 or 1
+        local calls, failures = count, success and 0 or count
         for i = 1, #fields, 2 do
           local kind = string.sub(fields[i], 1, 1)
           local number = tonumber(string.sub(fields[i], 2))
@@ -163,8 +202,8 @@ public final class RedisBreakerStore: BreakerStore {
           open()
           return 1
         end
-        redis.call('HINCRBY', key, 'c' .. bucket, 1)
-        if not success then redis.call('HINCRBY', key, 'f' .. bucket, 1) end
+        redis.call('HINCRBY', key, 'c' .. bucket, count)
+        if not success then redis.call('HINCRBY', key, 'f' .. bucket, count) end
         redis.call('EXPIRE', key, ttl)
         return 1
         """

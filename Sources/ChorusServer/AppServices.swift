@@ -18,6 +18,9 @@ struct AppServices: Sendable {
     let models: ModelService
     let keyLocations = KeyLocations()
     let entries = RecentEntries()
+    /// Presented API keys whose prefix exists, read and hashed: a busy key is hashed once, not on every request.
+    /// Whether the hash matches the stored one is still checked on every request.
+    let presentedKeys = BoundedMap<String, PresentedKey>(capacity: 10_000)
 }
 
 /// A map under a lock that holds at most `capacity` entries: when full, it starts over. For caches of things that
@@ -50,12 +53,19 @@ final class BoundedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 final class RecentEntries: Sendable {
     static let lifetime: Double = 1
     static let capacity = 10_000
-    private let entries = BoundedMap<String, (entry: TenantEntry, readAt: Double)>(capacity: capacity)
+    private let entries = BoundedMap<Key, (entry: TenantEntry, readAt: Double)>(capacity: capacity)
 
-    static func key(_ credential: Authenticator.Credential) -> String {
+    /// Whose entry it is: a member or an API key, of a tenant.
+    struct Key: Hashable, Sendable {
+        var isAPIKey: Bool
+        var tenant: UUID
+        var subject: UUID
+    }
+
+    static func key(_ credential: Authenticator.Credential) -> Key {
         switch credential {
-        case .member(_, let memberID, let tenantID): "m:\(tenantID.uuidString):\(memberID.uuidString)"
-        case .apiKey(_, let keyID, let tenantID): "k:\(tenantID.uuidString):\(keyID.uuidString)"
+        case .member(_, let memberID, let tenantID): Key(isAPIKey: false, tenant: tenantID, subject: memberID)
+        case .apiKey(_, let keyID, let tenantID): Key(isAPIKey: true, tenant: tenantID, subject: keyID)
         }
     }
 

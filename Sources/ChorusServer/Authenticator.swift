@@ -40,10 +40,14 @@ struct Authenticator: Sendable {
             throw Problem.unauthenticated()
         }
         if presented.hasPrefix("chk_") {
-            guard let secret = APIKeySecret(presented), let (tenantID, keyID) = try await keyLocation(secret.prefix) else {
+            let known = services.presentedKeys[presented]
+            guard let key = known ?? APIKeySecret(presented).map({ PresentedKey($0, pepper: services.configuration.apiKeyPepper) }),
+                let (tenantID, keyID) = try await keyLocation(key.secret.prefix)
+            else {
                 throw Problem.unauthenticated("The API key is not valid.")
             }
-            return .apiKey(PresentedKey(secret, pepper: services.configuration.apiKeyPepper), keyID: keyID, tenantID: tenantID)
+            if known == nil { services.presentedKeys[presented] = key }
+            return .apiKey(key, keyID: keyID, tenantID: tenantID)
         }
         do {
             let claims = try await services.tokens.verify(presented)

@@ -3,7 +3,7 @@ public import Foundation
 /// Unpadded base64url (RFC 4648 §5), as JOSE and our opaque tokens use it.
 public enum Base64URL {
     /// Encodes bytes.
-    /// (Byte work rather than string replacement: API keys and access tokens are decoded on every request.)
+    /// (Byte work rather than string replacement: API keys and access tokens are read on every request.)
     public static func encode(_ bytes: some DataProtocol) -> String {
         var encoded = Data(bytes).base64EncodedData()
         while encoded.last == UInt8(ascii: "=") { encoded.removeLast() }
@@ -17,20 +17,35 @@ public enum Base64URL {
         return String(decoding: encoded, as: UTF8.self)
     }
 
-    /// Decodes text; nil when it is not base64url.
+    /// Decodes text; nil when it is not base64url (padding, the standard alphabet's `+` and `/`, or a length no
+    /// encoding has are refused).
     public static func decode(_ text: some StringProtocol) -> Data? {
-        var base64 = Data(capacity: text.utf8.count + 3)
+        let count = text.utf8.count
+        guard count % 4 != 1 else { return nil }
+        var decoded = Data(capacity: count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var bits = 0
         for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "-"): base64.append(UInt8(ascii: "+"))
-            case UInt8(ascii: "_"): base64.append(UInt8(ascii: "/"))
-            case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "/"): return nil
-            default: base64.append(byte)
+            let value = values[Int(byte)]
+            guard value != 0xff else { return nil }
+            accumulator = accumulator << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                decoded.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
             }
         }
-        base64.append(contentsOf: repeatElement(UInt8(ascii: "="), count: (4 - base64.count % 4) % 4))
-        return Data(base64Encoded: base64)
+        return decoded
     }
+
+    /// Each byte's value in the base64url alphabet, 0xff for bytes outside it.
+    private static let values: [UInt8] = {
+        var table = [UInt8](repeating: 0xff, count: 256)
+        for (index, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8.enumerated() {
+            table[Int(byte)] = UInt8(index)
+        }
+        return table
+    }()
 
     /// `count` random bytes, encoded.
     public static func random(bytes count: Int) -> String {

@@ -53,6 +53,13 @@ import Testing
         #expect(JSONPointer.appending("/messages", "0") == "/messages/0")
     }
 
+    @Test func trimmingWhitespaceAgreesWithFoundation() {
+        for text in ["", "  ", "plain", "  both ends \n", "\t\r\nx", "x\u{2028}", "\u{a0}\u{3000}é\u{85}", "in  side", "😀 "] {
+            #expect(text.trimmingWhitespace() == text.trimmingCharacters(in: .whitespacesAndNewlines), "\(text.debugDescription)")
+            #expect(text[...].trimmingWhitespace() == text.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+
     @Test func randomUUIDsAreVersion4AndDistinct() {
         let ids = (0..<1000).map { _ in UUID.random() }
         #expect(Set(ids).count == ids.count)

@@ -453,7 +453,7 @@ struct GatewayRequestReader {
         -> String?
     {
         guard let text = string(value, at: pointer, name: name, required: required) else { return nil }
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard !text.trimmingWhitespace().isEmpty else {
             fail(pointer, .empty, "\(name) must not be empty.")
             return nil
         }

@@ -226,7 +226,7 @@ extension AnthropicCodec {
 
     /// A tool call's arguments as the object Anthropic wants for `input`.
     static func arguments(of call: ModelToolCall) throws(ModelError) -> JSONValue {
-        let text = call.arguments.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = call.arguments.trimmingWhitespace()
         if text.isEmpty { return .object([:]) }
         guard let value = WireJSON.parse(Data(text.utf8)), case .object = value else {
             throw ModelError(

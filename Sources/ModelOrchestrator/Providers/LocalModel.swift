@@ -15,7 +15,7 @@ public struct LocalModel: Sendable {
 
     /// Creates the provider with the tenant's fallback text.
     public init(fallbackText: String? = nil) {
-        let trimmed = fallbackText?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let trimmed = fallbackText?.trimmingWhitespace() ?? ""
         self.fallbackText = trimmed.isEmpty ? Self.defaultFallback : trimmed
     }
 

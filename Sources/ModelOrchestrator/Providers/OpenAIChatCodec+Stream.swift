@@ -57,7 +57,7 @@ extension OpenAIChatCodec {
         }
 
         private mutating func read(_ event: ServerSentEvents.Event, into output: inout [ModelStreamEvent]) {
-            let data = event.data.trimmingCharacters(in: .whitespacesAndNewlines)
+            let data = event.data.trimmingWhitespace()
             if data.isEmpty { return }
             if data == "[DONE]" {
                 over = true

@@ -104,7 +104,7 @@ public struct OpenAIChatCodec: ProviderCodec {
     }
 
     func url(for endpoint: ProviderEndpoint) throws(ModelError) -> String {
-        var base = endpoint.baseURL.trimmingCharacters(in: .whitespacesAndNewlines)
+        var base = endpoint.baseURL.trimmingWhitespace()
         while base.hasSuffix("/") { base.removeLast() }
         if base.isEmpty {
             switch flavor {
@@ -116,8 +116,8 @@ public struct OpenAIChatCodec: ProviderCodec {
         }
         guard flavor == .azureOpenAI else { return base + "/chat/completions" }
 
-        let deployment = endpoint.model.trimmingCharacters(in: .whitespacesAndNewlines)
-        let version = endpoint.apiVersion.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+        let deployment = endpoint.model.trimmingWhitespace()
+        let version = endpoint.apiVersion.map { $0.trimmingWhitespace() } ?? ""
         guard !deployment.isEmpty,
             let path = deployment.addingPercentEncoding(withAllowedCharacters: Self.pathSegmentCharacters),
             let query = (version.isEmpty ? Self.defaultAzureAPIVersion : version)
@@ -134,7 +134,7 @@ public struct OpenAIChatCodec: ProviderCodec {
             throw ModelError(.invalidRequest, message: "The header \(name.debugDescription) cannot be sent.")
         }
         let extraNames = Set(extra.map { $0.key.lowercased() })
-        let key = endpoint.apiKey?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let key = endpoint.apiKey?.trimmingWhitespace() ?? ""
         guard !key.contains(where: \.isNewline) else {
             throw ModelError(.badCredentials, message: "The \(name) API key is not a valid header value.")
         }
@@ -167,7 +167,7 @@ public struct OpenAIChatCodec: ProviderCodec {
 
     func body(for request: ModelRequest, endpoint: ProviderEndpoint, stream: Bool) throws(ModelError) -> Data {
         var body: [String: JSONValue] = [:]
-        let model = endpoint.model.trimmingCharacters(in: .whitespacesAndNewlines)
+        let model = endpoint.model.trimmingWhitespace()
         switch flavor {
         case .azureOpenAI:
             break  // the deployment in the URL chooses the model
@@ -582,7 +582,7 @@ extension OpenAIChatCodec {
         /// The start of a body, for a message: enough to recognise it, not enough to flood a log.
         static func excerpt(_ body: Data, limit: Int = 300) -> String {
             let text = String(decoding: body.prefix(limit * 4), as: UTF8.self)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+                .trimmingWhitespace()
             return text.count > limit ? String(text.prefix(limit)) + "…" : text
         }
 

@@ -71,7 +71,9 @@ extension ModelTransport {
         let head: ProviderResponseHead
         let body: AsyncThrowingStream<ByteBuffer, any Error>
         do {
-            (head, body) = try await client.open(call, to: target.url) { progress.markConnected() }
+            (head, body) = try await client.open(call, to: target.url, stop: { progress.onStop($0) }) {
+                progress.markConnected()
+            }
         } catch {
             return .failure(Self.unreachable(error, target: target))
         }

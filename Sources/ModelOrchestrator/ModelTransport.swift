@@ -109,7 +109,9 @@ public final class ModelTransport: Sendable {
         let head: ProviderResponseHead
         let body: ByteBuffer
         do {
-            (head, body) = try await client.fetch(call, to: target.url, limit: Self.maximumResponseBytes) {
+            (head, body) = try await client.fetch(
+                call, to: target.url, limit: Self.maximumResponseBytes, stop: { progress.onStop($0) }
+            ) {
                 progress.markConnected()
             }
         } catch let error as ProviderBodyError {
@@ -179,11 +181,14 @@ extension ModelTransport {
 
 // MARK: - Deadlines
 
-/// How far a call has got, written by the call and read by its deadlines.
+/// How far a call has got, written by the call and read by its deadlines; and how to stop the call when one is
+/// missed.
 final class CallProgress: Sendable {
     private struct State {
         var connected = false
         var answered = false
+        var stopped = false
+        var stop: (@Sendable () -> Void)?
     }
 
     private let state = Mutex(State())
@@ -203,123 +208,117 @@ final class CallProgress: Sendable {
 
     var isConnected: Bool { state.withLock { $0.connected } }
     var hasAnswered: Bool { state.withLock { $0.answered } }
+
+    /// How the call in flight is stopped; run at once if the call was stopped already.
+    func onStop(_ stop: @escaping @Sendable () -> Void) {
+        let stoppedAlready = state.withLock { state -> Bool in
+            state.stop = stop
+            return state.stopped
+        }
+        if stoppedAlready { stop() }
+    }
+
+    /// Stops the call in flight (a deadline was missed).
+    func stop() {
+        let stop = state.withLock { state -> (@Sendable () -> Void)? in
+            state.stopped = true
+            return state.stop
+        }
+        stop?()
+    }
 }
 
 extension ModelTransport {
-    /// Runs `operation` against the deadlines of `timeouts`; the first deadline it misses cancels it and gives
-    /// `timedOut` the error to answer with.
+    /// Runs `operation` against the deadlines of `timeouts`; the first deadline it misses stops the call (through
+    /// ``CallProgress/onStop(_:)``) and gives `timedOut` the error to answer with.
     ///
-    /// The deadlines are timers on the client's event loops, armed one at a time, rather than a sleeping task: a
-    /// call then costs one task and one scheduled timer, which matters when the gateway adds its latency to every
-    /// model call.
+    /// The deadlines are timers on the client's event loops, armed one at a time, and a missed one stops the call's
+    /// HTTP exchange directly: a call costs one scheduled timer, no task of its own and no sleeping task, which
+    /// matters when the gateway adds its latency to every model call.
     func withDeadlines<Value: Sendable>(
         _ timeouts: ModelTimeouts,
         streaming: Bool,
         target: Target,
-        operation: @escaping @Sendable (CallProgress) async -> Value,
-        timedOut: @escaping @Sendable (ModelError) -> Value
+        operation: (CallProgress) async -> Value,
+        timedOut: (ModelError) -> Value
     ) async -> Value {
         let progress = CallProgress()
         let watch = DeadlineWatch(
-            deadlines: Self.deadlines(timeouts, streaming: streaming, target: target, progress: progress),
-            loop: client.group.any()
+            deadlines: Self.deadlines(timeouts, streaming: streaming, progress: progress),
+            loop: client.group.any(),
+            onMiss: { progress.stop() }
         )
         // The clock starts when the call starts running, not when it was asked for (see ``ModelTimeouts``).
-        let work = Task {
-            watch.begin(at: .now())
-            return await operation(progress)
-        }
-        watch.onMiss { work.cancel() }
-        let value = await withTaskCancellationHandler {
-            await work.value
-        } onCancel: {
-            work.cancel()
-        }
+        watch.begin(at: .now())
+        let value = await operation(progress)
         watch.stop()
-        if let missed = watch.missed { return timedOut(missed) }
+        if let missed = watch.missed { return timedOut(Self.error(missed, timeouts: timeouts, target: target)) }
         return value
     }
 
     /// The deadlines of a call in the order they fall due; of equal deadlines, the earlier phase's comes first.
-    static func deadlines(
-        _ timeouts: ModelTimeouts,
-        streaming: Bool,
-        target: Target,
-        progress: CallProgress
-    ) -> [DeadlineWatch.Deadline] {
-        var deadlines = [
-            DeadlineWatch.Deadline(
-                after: timeouts.connect,
-                isMet: { progress.isConnected },
-                error: ModelError(.retryable, message: "connect timeout after \(timeouts.connect.spoken) (\(target))")
-            )
-        ]
+    static func deadlines(_ timeouts: ModelTimeouts, streaming: Bool, progress: CallProgress) -> [DeadlineWatch.Deadline] {
+        var deadlines = [DeadlineWatch.Deadline(phase: .connect, after: timeouts.connect, isMet: { progress.isConnected })]
         if streaming {
-            deadlines.append(
-                DeadlineWatch.Deadline(
-                    after: timeouts.firstToken,
-                    isMet: { progress.hasAnswered },
-                    error: ModelError(
-                        .retryable,
-                        message: "no first token within \(timeouts.firstToken.spoken) (\(target))"
-                    )
-                )
-            )
+            deadlines.append(DeadlineWatch.Deadline(phase: .firstToken, after: timeouts.firstToken, isMet: { progress.hasAnswered }))
         }
-        deadlines.append(
-            DeadlineWatch.Deadline(
-                after: timeouts.total,
-                isMet: { false },
-                error: ModelError(.retryable, message: "no complete answer within \(timeouts.total.spoken) (\(target))")
-            )
-        )
+        deadlines.append(DeadlineWatch.Deadline(phase: .total, after: timeouts.total, isMet: { false }))
         return deadlines.enumerated().sorted { ($0.element.after, $0.offset) < ($1.element.after, $1.offset) }.map(\.element)
+    }
+
+    /// What a call that missed the deadline of `phase` fails with.
+    static func error(_ phase: DeadlineWatch.Phase, timeouts: ModelTimeouts, target: Target) -> ModelError {
+        switch phase {
+        case .connect:
+            ModelError(.retryable, message: "connect timeout after \(timeouts.connect.spoken) (\(target))")
+        case .firstToken:
+            ModelError(.retryable, message: "no first token within \(timeouts.firstToken.spoken) (\(target))")
+        case .total:
+            ModelError(.retryable, message: "no complete answer within \(timeouts.total.spoken) (\(target))")
+        }
     }
 }
 
-/// A call's deadlines as event-loop timers: when one falls due and its phase is not done, the call is cancelled and
-/// the deadline's error recorded; when it is done, the next deadline is armed.
+/// A call's deadlines as event-loop timers: when one falls due and its phase is not done, the deadline is recorded
+/// as missed and the call stopped; when it is done, the next deadline is armed.
 final class DeadlineWatch: Sendable {
+    /// The phases a deadline can be for.
+    enum Phase: Sendable {
+        case connect, firstToken, total
+    }
+
     struct Deadline: Sendable {
+        var phase: Phase
         var after: Duration
         var isMet: @Sendable () -> Bool
-        var error: ModelError
     }
 
     private struct State {
         var start: NIODeadline?
         var next = 0
         var timer: Scheduled<Void>?
-        var missed: ModelError?
-        var cancel: (@Sendable () -> Void)?
+        var missed: Phase?
         var stopped = false
     }
 
     private let deadlines: [Deadline]
     private let loop: any EventLoop
+    private let onMiss: @Sendable () -> Void
     private let state = Mutex(State())
 
-    init(deadlines: [Deadline], loop: any EventLoop) {
+    init(deadlines: [Deadline], loop: any EventLoop, onMiss: @escaping @Sendable () -> Void) {
         self.deadlines = deadlines
         self.loop = loop
+        self.onMiss = onMiss
     }
 
-    /// The error of the deadline the call missed, if it missed one.
-    var missed: ModelError? { state.withLock { $0.missed } }
+    /// The phase whose deadline the call missed, if it missed one.
+    var missed: Phase? { state.withLock { $0.missed } }
 
     /// Starts the clock and arms the first deadline.
     func begin(at start: NIODeadline) {
         state.withLock { $0.start = start }
         arm()
-    }
-
-    /// What cancels the call when a deadline is missed; run at once if one already was.
-    func onMiss(_ cancel: @escaping @Sendable () -> Void) {
-        let missedAlready = state.withLock { state -> Bool in
-            state.cancel = cancel
-            return state.missed != nil
-        }
-        if missedAlready { cancel() }
     }
 
     /// Arms the next deadline.
@@ -343,12 +342,12 @@ final class DeadlineWatch: Sendable {
             if armNext { arm() }
             return
         }
-        let cancel = state.withLock { state -> (@Sendable () -> Void)? in
-            guard !state.stopped, state.missed == nil else { return nil }
-            state.missed = deadlines[index].error
-            return state.cancel
+        let missed = state.withLock { state -> Bool in
+            guard !state.stopped, state.missed == nil else { return false }
+            state.missed = deadlines[index].phase
+            return true
         }
-        cancel?()
+        if missed { onMiss() }
     }
 
     /// Disarms the watch once the call has ended.

@@ -87,15 +87,19 @@ final class ProviderHTTPClient: Sendable {
     // MARK: Calls
 
     /// Sends a request and reads the whole response, up to `limit` bytes of body.
-    /// - Parameter sent: Called once the request is written to an open connection.
+    /// - Parameters:
+    ///   - stop: Given what stops the exchange (it then fails as `cancelled`), for a deadline to call.
+    ///   - sent: Called once the request is written to an open connection.
     func fetch(
         _ request: ProviderHTTPRequest,
         to url: ProviderURL,
         limit: Int,
+        stop: (@escaping @Sendable () -> Void) -> Void = { _ in },
         sent: @escaping @Sendable () -> Void
     ) async throws -> (ProviderResponseHead, ByteBuffer) {
         let pool = pool()
         let exchange = Exchange(loop: pool.loop, sent: sent)
+        stop { exchange.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(ProviderResponseHead, ByteBuffer), any Error>) in
                 var head: ProviderResponseHead?
@@ -131,14 +135,18 @@ final class ProviderHTTPClient: Sendable {
     }
 
     /// Sends a request and returns the response head once it arrives, with the body as it arrives.
-    /// - Parameter sent: Called once the request is written to an open connection.
+    /// - Parameters:
+    ///   - stop: Given what stops the exchange (it then fails as `cancelled`), for a deadline to call.
+    ///   - sent: Called once the request is written to an open connection.
     func open(
         _ request: ProviderHTTPRequest,
         to url: ProviderURL,
+        stop: (@escaping @Sendable () -> Void) -> Void = { _ in },
         sent: @escaping @Sendable () -> Void
     ) async throws -> (ProviderResponseHead, AsyncThrowingStream<ByteBuffer, any Error>) {
         let pool = pool()
         let exchange = Exchange(loop: pool.loop, sent: sent)
+        stop { exchange.cancel() }
         let (body, bodyContinuation) = AsyncThrowingStream.makeStream(of: ByteBuffer.self)
         bodyContinuation.onTermination = { termination in
             if case .cancelled = termination { exchange.cancel() }

@@ -194,7 +194,7 @@ final class ProviderHTTPClient: Sendable {
 
     private func start(_ exchange: Exchange, request: ProviderHTTPRequest, url: ProviderURL, in pool: LoopPool) {
         pool.loop.execute {
-            guard !exchange.isOver else { return }
+            guard exchange.begin() else { return }
             guard !pool.isShutDown else {
                 exchange.finish(.failed(ProviderHTTPError.shutDown))
                 return
@@ -298,6 +298,9 @@ final class Exchange: @unchecked Sendable {
     var connection: ProviderConnection?
     /// Whether the caller has had its last event. Loop only.
     private(set) var isOver = false
+    /// Whether the client has started it; a cancellation before that waits for it. Loop only.
+    private var started = false
+    private var cancelledBeforeStart = false
 
     init(loop: any EventLoop, sent: @escaping @Sendable () -> Void) {
         self.loop = loop
@@ -320,9 +323,23 @@ final class Exchange: @unchecked Sendable {
         return true
     }
 
-    /// Ends the exchange from any thread: the caller gets `cancelled`, the connection is closed.
+    /// Marks the exchange started, once its caller is ready for events; false when it was cancelled meanwhile, in
+    /// which case the caller has been told. Loop only.
+    func begin() -> Bool {
+        started = true
+        if cancelledBeforeStart { finish(.failed(ProviderHTTPError.cancelled)) }
+        return !isOver
+    }
+
+    /// Ends the exchange from any thread: the caller gets `cancelled`, the connection is closed. Before the exchange
+    /// has started (a caller cancelled before it asked), the cancellation waits for the start, so that it reaches
+    /// the caller rather than an event handler not yet in place.
     func cancel() {
         loop.execute {
+            guard self.started else {
+                self.cancelledBeforeStart = true
+                return
+            }
             guard !self.isOver else { return }
             self.finish(.failed(ProviderHTTPError.cancelled))
             self.connection?.abandon()

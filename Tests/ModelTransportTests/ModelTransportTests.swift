@@ -426,6 +426,22 @@ import Testing
         }
     }
 
+    @Test func aCallFromACancelledTaskEndsAtOnce() async throws {
+        try await withSimulation { simulator, transport in
+            let endpoint = SimulatedProvider.openAI.endpoint(on: simulator)
+            let codec = SimulatedProvider.openAI.codec
+            // Cancelled before it asks: the call must end with an error, not wait for an answer it stopped wanting.
+            let whole = await Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                return await transport.complete(Self.request, codec: codec, endpoint: endpoint, timeouts: Self.timeouts)
+            }.value
+            let error = try Self.failure(whole)
+            #expect(error.kind == .retryable)
+            #expect(error.message.contains("cancelled"), "\(error.message)")
+            #expect(simulator.requests.isEmpty)
+        }
+    }
+
     @Test func anUnusableEndpointURLIsAnInvalidRequest() async throws {
         let transport = ModelTransport()
         let endpoint = ProviderEndpoint(baseURL: "ftp://example.invalid", apiKey: "k", model: "m")

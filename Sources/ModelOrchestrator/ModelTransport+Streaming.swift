@@ -77,7 +77,6 @@ extension ModelTransport {
         } catch {
             return .failure(Self.unreachable(error, target: target))
         }
-        progress.markConnected()
         let status = head.status
         guard (200..<300).contains(status) else {
             // The error is the answer: from here only the total deadline applies.
@@ -132,15 +131,12 @@ extension ModelTransport {
         do {
             for try await part in body {
                 guard bytes.count + part.readableBytes <= maximumResponseBytes else {
-                    return .failure(ModelError(
-                        .malformedResponse, status: status,
-                        message: "The response is larger than \(maximumResponseBytes >> 20) MiB."
-                    ))
+                    return .failure(bodyFailure(ProviderBodyError(status: status, cause: ProviderHTTPError.tooLarge)))
                 }
                 bytes.append(contentsOf: part.readableBytesView)
             }
         } catch {
-            return .failure(ModelError(.malformedResponse, status: status, message: "The response was cut short: \(error)."))
+            return .failure(bodyFailure(error as? ProviderBodyError ?? ProviderBodyError(status: status, cause: error)))
         }
         if Task.isCancelled { return .failure(ModelError(.retryable, status: status, message: "The call was cancelled.")) }
         return .success(bytes)

@@ -115,16 +115,7 @@ public final class ModelTransport: Sendable {
                 progress.markConnected()
             }
         } catch let error as ProviderBodyError {
-            if case ProviderHTTPError.cancelled = error.cause {
-                return .failure(ModelError(.retryable, status: error.status, message: "The call was cancelled."))
-            }
-            if case ProviderHTTPError.tooLarge = error.cause {
-                return .failure(ModelError(
-                    .malformedResponse, status: error.status,
-                    message: "The response is larger than \(Self.maximumResponseBytes >> 20) MiB."
-                ))
-            }
-            return .failure(ModelError(.malformedResponse, status: error.status, message: "The response was cut short: \(error)."))
+            return .failure(Self.bodyFailure(error))
         } catch {
             return .failure(Self.unreachable(error, target: target))
         }
@@ -150,6 +141,21 @@ extension ModelTransport {
                 )
             }
             return .success(Target(url: parsed))
+        }
+    }
+
+    /// What a body that did not arrive whole means: cancelled, larger than ``maximumResponseBytes``, or cut short.
+    static func bodyFailure(_ error: ProviderBodyError) -> ModelError {
+        switch error.cause {
+        case ProviderHTTPError.cancelled:
+            ModelError(.retryable, status: error.status, message: "The call was cancelled.")
+        case ProviderHTTPError.tooLarge:
+            ModelError(
+                .malformedResponse, status: error.status,
+                message: "The response is larger than \(maximumResponseBytes >> 20) MiB."
+            )
+        default:
+            ModelError(.malformedResponse, status: error.status, message: "The response was cut short: \(error).")
         }
     }
 

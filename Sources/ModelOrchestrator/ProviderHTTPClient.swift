@@ -254,14 +254,25 @@ final class ProviderHTTPClient: Sendable {
         }
     }
 
+    /// The request head. The client alone decides how the message is framed and where it goes: headers that would
+    /// say otherwise (an account's extra headers are the tenant's to set) are left out, because a request framed
+    /// differently from its body would desynchronize a connection that other tenants' calls share.
     private static func head(of request: ProviderHTTPRequest, url: ProviderURL) -> HTTPRequestHead {
         var headers = HTTPHeaders()
         headers.reserveCapacity(request.headers.count + 2)
         headers.add(name: "host", value: url.origin.hostHeader)
-        for header in request.headers { headers.add(name: header.name, value: header.value) }
-        if !headers.contains(name: "content-length") { headers.add(name: "content-length", value: String(request.body.count)) }
+        for header in request.headers where !framingHeaders.contains(header.name.lowercased()) {
+            headers.add(name: header.name, value: header.value)
+        }
+        headers.add(name: "content-length", value: String(request.body.count))
         return HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: url.target, headers: headers)
     }
+
+    /// Headers the client sets itself or that would change how the connection is used.
+    static let framingHeaders: Set<String> = [
+        "host", "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te",
+        "trailer", "upgrade", "expect",
+    ]
 
     private func tlsContext(if secure: Bool) -> Result<NIOSSLContext?, ProviderHTTPError> {
         guard secure else { return .success(nil) }
@@ -470,6 +481,9 @@ final class ProviderConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A peer that closes TLS without saying so is common; whether the answer was whole is decided when the
+        // connection ends (a body read to the end of the connection ends there).
+        if case NIOSSLError.uncleanShutdown = error { return }
         fail(error)
         context.close(promise: nil)
     }

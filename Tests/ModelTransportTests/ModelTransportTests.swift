@@ -426,6 +426,27 @@ import Testing
         }
     }
 
+    @Test func anAccountsHeadersCannotChangeHowRequestsAreFramed() async throws {
+        try await withSimulation { simulator, transport in
+            var endpoint = SimulatedProvider.openAI.endpoint(on: simulator)
+            endpoint.headers = [
+                "Host": "elsewhere.example", "Content-Length": "5", "Transfer-Encoding": "chunked", "Connection": "close",
+                "OpenAI-Organization": "org-1",
+            ]
+            simulator.enqueue(.answer("One."), .answer("Two."))
+            // Two calls on the same connection: a request framed by the account's headers would break the second.
+            for expected in ["One.", "Two."] {
+                let result = await transport.complete(
+                    Self.request, codec: SimulatedProvider.openAI.codec, endpoint: endpoint, timeouts: Self.timeouts)
+                #expect(try result.get().text == expected)
+            }
+            let sent = try #require(simulator.requests.last)
+            #expect(sent.header("transfer-encoding") == nil)
+            #expect(sent.header("openai-organization") == "org-1")
+            #expect(sent.json?["model"] != nil)
+        }
+    }
+
     @Test func aCallFromACancelledTaskEndsAtOnce() async throws {
         try await withSimulation { simulator, transport in
             let endpoint = SimulatedProvider.openAI.endpoint(on: simulator)

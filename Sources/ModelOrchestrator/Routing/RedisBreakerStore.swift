@@ -22,6 +22,9 @@ public final class RedisBreakerStore: BreakerStore {
     private struct PendingSuccesses {
         var counts: [String: (count: Int, policy: CircuitBreaker.Policy)] = [:]
         var scheduled = false
+        /// Whether a batch is being sent, and who waits for it to arrive.
+        var sending = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
     }
 
     /// How long successes of trusted targets are gathered before they are sent in one script call per target.
@@ -80,7 +83,9 @@ public final class RedisBreakerStore: BreakerStore {
                 return
             }
             _ = closedUntil.withLock { $0.removeValue(forKey: target) }
-            // The window must hold the successes gathered before this call, or the failure would weigh too much.
+            // The window must hold the successes gathered before this call, or the failure would weigh too much:
+            // those still here are sent first, and a batch already on its way is waited for.
+            await batchSent()
             if let gathered = pending.withLock({ $0.counts.removeValue(forKey: target) }) {
                 await recordNow(target, success: true, policy: gathered.policy, count: gathered.count)
             }
@@ -99,12 +104,29 @@ public final class RedisBreakerStore: BreakerStore {
         Task {
             try? await Task.sleep(for: Self.successBatchDelay)
             let gathered = self.pending.withLock { pending in
-                defer { pending.counts = [:]; pending.scheduled = false }
+                defer { pending.counts = [:]; pending.scheduled = false; pending.sending = true }
                 return pending.counts
             }
             for (target, entry) in gathered {
                 await self.recordNow(target, success: true, policy: entry.policy, count: entry.count)
             }
+            let waiting = self.pending.withLock { pending in
+                defer { pending.sending = false; pending.waiting = [] }
+                return pending.waiting
+            }
+            for waiter in waiting { waiter.resume() }
+        }
+    }
+
+    /// Returns once no batch of successes is on its way to Redis.
+    private func batchSent() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let wait = pending.withLock { pending -> Bool in
+                guard pending.sending else { return false }
+                pending.waiting.append(continuation)
+                return true
+            }
+            if !wait { continuation.resume() }
         }
     }
 

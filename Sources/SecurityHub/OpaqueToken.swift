@@ -1,3 +1,4 @@
+import ChorusCore
 public import Foundation
 import Crypto
 
@@ -22,8 +23,7 @@ public struct OpaqueToken: Sendable, Equatable {
 
     /// Makes a new random token.
     public static func generate(_ kind: Kind, tenantID: UUID) -> OpaqueToken {
-        let tenant = tenantID.uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let value = "\(kind.rawValue)_\(tenant)_\(Base64URL.random(bytes: 32))"
+        let value = "\(kind.rawValue)_\(tenantID.compactHex)_\(Base64URL.random(bytes: 32))"
         return OpaqueToken(kind: kind, tenantID: tenantID, value: value)
     }
 

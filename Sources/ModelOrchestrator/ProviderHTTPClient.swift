@@ -109,13 +109,8 @@ final class ProviderHTTPClient: Sendable {
                     case .head(let received):
                         head = received
                     case .body(var part):
-                        if body == nil {
-                            body = part
-                        } else {
-                            guard body!.readableBytes + part.readableBytes <= limit else { return false }
-                            body!.writeBuffer(&part)
-                        }
-                        return body!.readableBytes <= limit
+                        guard (body?.readableBytes ?? 0) + part.readableBytes <= limit else { return false }
+                        if body == nil { body = part } else { body!.writeBuffer(&part) }
                     case .end:
                         continuation.resume(returning: (head!, body ?? ByteBuffer()))
                     case .failed(let error):
